@@ -1,0 +1,163 @@
+"""Accounts, passwords (argon2), lock-out, and the grants that decide what a user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from case_store.models import ROLES, Case, CaseMember, RegisterGrant, User, as_utc
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+_hasher = PasswordHasher()
+
+
+class UserError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Entitlements:
+    """Who someone is and what they may consult, as of now."""
+
+    username: str
+    display_name: str
+    role: str
+    unit: str
+    clearance: int
+    registers: frozenset[str]
+    case_numbers: frozenset[str]
+
+
+def add_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    role: str,
+    unit: str,
+    display_name: str | None = None,
+    clearance: int = 1,
+) -> User:
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    if not 0 <= clearance <= 3:
+        raise UserError("clearance is a level from 0 to 3")
+    if len(password) < 12:
+        raise UserError("a password has at least 12 characters")
+    if session.scalar(select(User).where(User.username == username)):
+        raise UserError(f"user {username!r} already exists")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=_hasher.hash(password),
+        role=role,
+        unit=unit,
+        clearance=clearance,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    return user
+
+
+def grant_register(
+    session: Session, username: str, register: str, *, expires_at: datetime | None = None, by: str = "system"
+) -> None:
+    user = get_user(session, username)
+    grant = session.scalar(
+        select(RegisterGrant).where(RegisterGrant.user_id == user.id, RegisterGrant.register == register)
+    )
+    if grant is None:
+        session.add(RegisterGrant(user_id=user.id, register=register, expires_at=expires_at, granted_by=by))
+    else:
+        grant.expires_at = expires_at
+        grant.granted_by = by
+
+
+def revoke_register(session: Session, username: str, register: str) -> bool:
+    user = get_user(session, username)
+    grant = session.scalar(
+        select(RegisterGrant).where(RegisterGrant.user_id == user.id, RegisterGrant.register == register)
+    )
+    if grant is None:
+        return False
+    session.delete(grant)
+    return True
+
+
+def add_case_member(session: Session, case_number: str, username: str, role: str = "member") -> None:
+    user = get_user(session, username)
+    case = session.scalar(select(Case).where(Case.number == case_number))
+    if case is None:
+        case = Case(number=case_number, title=case_number)
+        session.add(case)
+        session.flush()
+    if not session.scalar(
+        select(CaseMember).where(CaseMember.case_id == case.id, CaseMember.user_id == user.id)
+    ):
+        session.add(CaseMember(case_id=case.id, user_id=user.id, role=role))
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user if the password is right and the account not locked; counts failures for lock-out."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        # Hash anyway so a wrong user name costs as much time as a wrong password.
+        _hasher.hash(password)
+        return None
+    now = datetime.now(UTC)
+    locked_until = as_utc(user.locked_until)
+    if locked_until and locked_until > now:
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def entitlements(session: Session, username: str) -> Entitlements:
+    user = get_user(session, username)
+    now = datetime.now(UTC)
+    registers = frozenset(
+        grant.register
+        for grant in user.grants
+        if grant.expires_at is None or (as_utc(grant.expires_at) or now) > now
+    )
+    cases = frozenset(
+        session.scalars(
+            select(Case.number)
+            .join(CaseMember, CaseMember.case_id == Case.id)
+            .where(CaseMember.user_id == user.id)
+        )
+    )
+    return Entitlements(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        unit=user.unit,
+        clearance=user.clearance,
+        registers=registers,
+        case_numbers=cases,
+    )

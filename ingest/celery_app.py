@@ -1,0 +1,30 @@
+"""The Celery app factory: the broker and task settings every worker and producer share."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from ingest.settings import Settings
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("speurder", broker=settings.redis_url, set_as_current=False)
+    app.conf.update(
+        task_default_queue=settings.task_queue,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        # A task is acknowledged when done, so a crashed worker's task is delivered again; the
+        # bodies are idempotent and the ledger counts deliveries to stop a poison file.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        worker_hijack_root_logger=False,
+    )
+    app.speurder_settings = settings  # type: ignore[attr-defined]
+    from ingest import tasks  # the task module needs the app; it is part of this factory
+
+    tasks.register(app)
+    return app

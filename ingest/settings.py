@@ -1,0 +1,74 @@
+"""Settings of a Speurder deployment: one object, built by the factories that need it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "development-only-not-a-secret"
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to find its services; read from `SPEURDER_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="SPEURDER_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+
+    # One data folder for every service's state; a download cache shared by every checkout.
+    data_dir: Path = Path("var")
+    cache_dir: Path = Path.home() / ".cache" / "speurder"
+
+    opensearch_url: str = "http://127.0.0.1:47200"
+    opensearch_heap: str = "1g"
+    index_prefix: str = "records"
+
+    tika_url: str = "http://127.0.0.1:47998"
+    tika_timeout_seconds: int = 120
+    ocr_enabled: bool = True
+    ocr_languages: str = "nld+fra+deu+eng"
+
+    # Originals: a content-addressed folder (embedded default) or S3.
+    blob_backend: Literal["folder", "s3"] = "folder"
+    s3_endpoint: str = "http://127.0.0.1:47900"
+    s3_access_key: str = "speurder"
+    s3_secret_key: SecretStr = SecretStr("speurder-local-s3-key")
+    s3_bucket: str = "speurder-originals"
+
+    # Broker: the embedded Redis (default) or a system Redis, same protocol.
+    redis_url: str = "redis://127.0.0.1:47379/0"
+    redis_embedded: bool = True
+    task_queue: str = "speurder"
+
+    database_url: str = ""
+    # The audit log lives apart from operational data (DESIGN §7).
+    audit_database_url: str = ""
+    postgres_port: int = 47432
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 47080
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key.get_secret_value() == PLACEHOLDER_SECRET:
+            raise ValueError("SPEURDER_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'speurder.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def port_of(self, url: str) -> int:
+        port = urlsplit(url).port
+        if port is None:
+            raise ValueError(f"{url} names no port")
+        return port

@@ -1,0 +1,114 @@
+"""The web process: `create_app(settings)` builds every client inside the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import jinja2
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from case_store.audit import AuditLog, AuditUnavailable, prepare_audit_engine
+from case_store.db import create_schema, make_engine, make_sessionmaker
+from ingest.blobs import make_blob_store
+from ingest.celery_app import make_celery
+from ingest.index.admin import ensure_indices
+from ingest.index.client import make_search_client
+from ingest.settings import Settings
+from search_api.deps import CsrfRejected, NotAuthenticated
+from search_api.queries import QueryError
+from search_api.routers import auth, documents, records, search
+from ui import STATIC_DIR, TEMPLATES_DIR
+from ui import helpers as ui_helpers
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def audit_database_url(settings: Settings) -> str:
+    return settings.audit_database_url or f"sqlite:///{(settings.data_dir / 'audit.db').resolve()}"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.resolved_database_url)
+        create_schema(engine)
+        audit_engine = make_engine(audit_database_url(settings))
+        prepare_audit_engine(audit_engine)
+        app.state.settings = settings
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.audit = AuditLog(audit_engine)
+        app.state.search = make_search_client(settings)
+        ensure_indices(app.state.search, settings.index_prefix)
+        app.state.blobs = make_blob_store(settings)
+        app.state.celery = make_celery(settings)
+        yield
+        app.state.search.close()
+        engine.dispose()
+        audit_engine.dispose()
+
+    app = FastAPI(title="Speurder", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.templates = Jinja2Templates(
+        env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+    )
+    ui_helpers.install(app.state.templates.env)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="speurder_session",
+        same_site="strict",
+        https_only=settings.environment == "production",
+        max_age=8 * 3600,
+    )
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(NotAuthenticated)
+    async def _login_first(request: Request, _exc: NotAuthenticated) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "sign in first"}, status_code=401)
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(CsrfRejected)
+    async def _csrf(_request: Request, _exc: CsrfRejected) -> Response:
+        return JSONResponse({"detail": "missing or wrong CSRF token; reload the page"}, status_code=403)
+
+    @app.exception_handler(QueryError)
+    async def _bad_query(_request: Request, exc: QueryError) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(AuditUnavailable)
+    async def _fail_closed(_request: Request, _exc: AuditUnavailable) -> Response:
+        return JSONResponse(
+            {
+                "detail": "the audit log cannot be written, so no consultation is possible; tell an administrator"
+            },
+            status_code=503,
+        )
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (auth.router, search.router, documents.router, records.router):
+        app.include_router(router)
+    return app

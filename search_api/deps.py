@@ -1,0 +1,93 @@
+"""Request dependencies, read like prose: `principal: CurrentPrincipal`, `search: Search`."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from celery import Celery
+from fastapi import Depends, Request
+from opensearchpy import OpenSearch
+from sqlalchemy.orm import Session, sessionmaker
+
+from case_store.audit import AuditLog
+from case_store.users import UserError, entitlements
+from ingest.blobs import BlobStore
+from ingest.settings import Settings
+from search_api.access import Principal
+
+
+class NotAuthenticated(Exception):
+    pass
+
+
+class CsrfRejected(Exception):
+    pass
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def search_client(request: Request) -> OpenSearch:
+    return request.app.state.search  # type: ignore[no-any-return]
+
+
+def db_sessions(request: Request) -> sessionmaker[Session]:
+    return request.app.state.sessions  # type: ignore[no-any-return]
+
+
+def audit_log(request: Request) -> AuditLog:
+    return request.app.state.audit  # type: ignore[no-any-return]
+
+
+def blob_store(request: Request) -> BlobStore:
+    return request.app.state.blobs  # type: ignore[no-any-return]
+
+
+def celery_app(request: Request) -> Celery:
+    return request.app.state.celery  # type: ignore[no-any-return]
+
+
+AppSettings = Annotated[Settings, Depends(settings_of)]
+Search = Annotated[OpenSearch, Depends(search_client)]
+Sessions = Annotated[sessionmaker[Session], Depends(db_sessions)]
+Audit = Annotated[AuditLog, Depends(audit_log)]
+Blobs = Annotated[BlobStore, Depends(blob_store)]
+Tasks = Annotated[Celery, Depends(celery_app)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+async def require_csrf(request: Request) -> None:
+    """State-changing requests carry the session's token, as a header (htmx, API) or a form field."""
+    expected = request.session.get("csrf")
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        sent = str((await request.form()).get("csrf_token", ""))
+    if not expected or not sent or not secrets.compare_digest(str(expected), sent):
+        raise CsrfRejected()
+
+
+def current_principal(request: Request, sessions: Sessions) -> Principal:
+    username = request.session.get("user")
+    if not username:
+        raise NotAuthenticated()
+    with sessions() as session:
+        try:
+            return entitlements(session, str(username))
+        except UserError as exc:
+            request.session.clear()
+            raise NotAuthenticated() from exc
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+Csrf = Depends(require_csrf)

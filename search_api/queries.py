@@ -1,0 +1,131 @@
+"""From what an investigator types to an OpenSearch body: pure functions, testable without a cluster."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from enrichers.identifiers import Found, extract_from_query
+
+MAX_QUERY_CHARS = 1000
+PAGE_SIZE = 20
+TOTAL_HITS_BOUND = 10_000
+
+TEXT_FIELDS = [
+    "title^3",
+    "title.nl^2",
+    "title.fr^2",
+    "text",
+    "text.nl",
+    "text.fr",
+    "text.de",
+    "text.en",
+    "names^2",
+    "provenance.file_name.text^2",
+    "details.document.email_subject^2",
+]
+# Field filters a user may type, in English, Dutch and French.
+FILTER_FIELDS = {
+    "type": "kind",
+    "soort": "kind",
+    "kind": "kind",
+    "source": "register",
+    "bron": "register",
+    "register": "register",
+    "case": "case_ids",
+    "dossier": "case_ids",
+    "zaak": "case_ids",
+    "lang": "language",
+    "taal": "language",
+    "langue": "language",
+}
+_FILTER = re.compile(r"(?<!\S)(?P<field>[A-Za-z]+):(?P<value>\"[^\"]+\"|\S+)")
+
+
+class QueryError(ValueError):
+    """A query we cannot run, with a message a user can act on."""
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    identifiers: tuple[Found, ...] = ()
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    if len(raw) > MAX_QUERY_CHARS:
+        raise QueryError(f"a query has at most {MAX_QUERY_CHARS} characters; this one has {len(raw)}")
+    filters: dict[str, list[str]] = {}
+
+    def take_filter(match: re.Match[str]) -> str:
+        name = match.group("field").lower()
+        if name not in FILTER_FIELDS:
+            return match.group()
+        filters.setdefault(FILTER_FIELDS[name], []).append(match.group("value").strip('"'))
+        return " "
+
+    rest = _FILTER.sub(take_filter, raw)
+    identifiers = tuple(extract_from_query(rest))
+    text = " ".join(rest.split())
+    return ParsedQuery(text, identifiers, {key: tuple(values) for key, values in filters.items()})
+
+
+def build_search(
+    parsed: ParsedQuery,
+    access: dict[str, Any],
+    *,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> dict[str, Any]:
+    """The search body: relevance on text, exact identifier matches first, the access filter always."""
+    should: list[dict[str, Any]] = []
+    for found in parsed.identifiers:
+        # An identifier typed in any spelling meets its normalised form and outranks any text match.
+        should.append({"term": {"identifiers": {"value": found.value, "boost": 50}}})
+    if parsed.text:
+        should.append(
+            {
+                "simple_query_string": {
+                    "query": parsed.text,
+                    "fields": TEXT_FIELDS,
+                    "default_operator": "and",
+                    "flags": "AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|ESCAPE|WHITESPACE|FUZZY|NEAR",
+                    "lenient": True,
+                }
+            }
+        )
+    filters: list[dict[str, Any]] = [access]
+    filters += [{"terms": {name: list(values)}} for name, values in sorted(parsed.filters.items())]
+    query: dict[str, Any] = {"bool": {"filter": filters}}
+    if should:
+        query["bool"]["should"] = should
+        query["bool"]["minimum_should_match"] = 1
+    return {
+        "query": query,
+        "from": (max(page, 1) - 1) * size,
+        "size": size,
+        "track_total_hits": TOTAL_HITS_BOUND,
+        "_source": {"excludes": ["text", "mentions"]},
+        "highlight": {
+            "encoder": "html",
+            "pre_tags": ["<mark>"],
+            "post_tags": ["</mark>"],
+            "fields": {
+                "text": {"fragment_size": 180, "number_of_fragments": 3},
+                "title": {"number_of_fragments": 0},
+            },
+            "require_field_match": False,
+        },
+        "aggs": {
+            "kind": {"terms": {"field": "kind", "size": 20}},
+            "register": {"terms": {"field": "register", "size": 20}},
+            "language": {"terms": {"field": "language", "size": 10}},
+        },
+    }
+
+
+def build_record_lookup(record_key: str, access: dict[str, Any]) -> dict[str, Any]:
+    """One record by id, visible only if the access filter lets it through."""
+    return {"query": {"bool": {"filter": [access, {"ids": {"values": [record_key]}}]}}, "size": 1}

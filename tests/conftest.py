@@ -1,0 +1,180 @@
+"""Fixtures: real services (started if they are not running), isolated indices and databases per run.
+
+In CI a service that cannot start fails the run: nothing here ever skips.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from opensearchpy import OpenSearch
+
+from case_store.db import create_schema, make_engine, make_sessionmaker, transaction
+from case_store.users import add_case_member, add_user, grant_register
+from ingest.index.admin import drop_all, ensure_indices
+from ingest.index.client import make_search_client
+from ingest.settings import Settings
+from search_api.app import create_app
+from search_api.services import ALL, ServiceContext, make_service
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = uuid.uuid4().hex[:8]
+PASSWORD = "correct horse battery staple"
+
+
+def base_settings(**overrides: object) -> Settings:
+    """Settings of the shared services (the repository's data folder), with test overrides."""
+    values: dict[str, object] = {
+        "environment": "test",
+        "data_dir": ROOT / "var",
+        "redis_embedded": os.environ.get("SPEURDER_REDIS_EMBEDDED", "false") == "true",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def services() -> None:
+    """Every service up; idempotent, so a running set is reused."""
+    ctx = ServiceContext(base_settings())
+    for name in ALL:
+        make_service(name, ctx).up()
+
+
+@pytest.fixture(scope="session")
+def search() -> Iterator[OpenSearch]:
+    client = make_search_client(base_settings())
+    yield client
+    client.close()
+
+
+def _postgres_database(name: str) -> str:
+    settings = base_settings()
+    admin = f"postgresql://speurder@127.0.0.1:{settings.postgres_port}/speurder"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://speurder@127.0.0.1:{settings.postgres_port}/{name}"
+
+
+def _drop_postgres_database(name: str) -> None:
+    settings = base_settings()
+    admin = f"postgresql://speurder@127.0.0.1:{settings.postgres_port}/speurder"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["embedded", "production"])
+def profile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Two deployments side by side: folder + SQLite (the default) and S3 + PostgreSQL (production)."""
+    name = request.param
+    prefix = f"test-{RUN}-{name}"
+    queue = f"{prefix}-tasks"
+    if name == "embedded":
+        work = tmp_path_factory.mktemp("embedded")
+        settings = base_settings(
+            index_prefix=prefix,
+            task_queue=queue,
+            blob_backend="folder",
+            database_url=f"sqlite:///{work / 'speurder.db'}",
+            audit_database_url=f"sqlite:///{work / 'audit.db'}",
+        )
+        yield settings
+    else:
+        database = f"speurder_test_{RUN}"
+        audit = f"speurder_audit_{RUN}"
+        settings = base_settings(
+            index_prefix=prefix,
+            task_queue=queue,
+            blob_backend="s3",
+            s3_bucket=f"test-{RUN}",
+            database_url=_postgres_database(database),
+            audit_database_url=_postgres_database(audit),
+        )
+        yield settings
+        _drop_postgres_database(database)
+        _drop_postgres_database(audit)
+    drop_all(make_search_client(settings), prefix)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The same settings for a child process (worker, CLI), as SPEURDER_* variables."""
+    env = dict(os.environ)
+    for key, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[f"SPEURDER_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
+@pytest.fixture(scope="session")
+def worker(profile: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker over the real Redis, in its own process, for this profile."""
+    log = ROOT / "var" / "logs" / f"test-worker-{RUN}-{profile.blob_backend}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search_api.cli", "worker", "--concurrency", "2"],
+        env=settings_env(profile),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 90
+    while b"ready." not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the worker did not start; see {log}:\n{log.read_text()[-2000:]}")
+        time.sleep(0.5)
+    yield process
+    process.terminate()
+    process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def app_client(profile: Settings) -> Iterator[TestClient]:
+    engine = make_engine(profile.resolved_database_url)
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        add_user(session, "rechercheur", PASSWORD, role="investigator", unit="PZ Gent/Recherche", clearance=2)
+        for register in ("ges", "islp"):
+            grant_register(session, "rechercheur", register)
+        add_case_member(session, "CASE-2026-001", "rechercheur")
+    ensure_indices(make_search_client(profile), profile.index_prefix)
+    with TestClient(create_app(profile), base_url="http://127.0.0.1") as client:
+        yield client
+
+
+def login(client: TestClient, username: str = "rechercheur", password: str = PASSWORD) -> str:
+    """Sign in through the form; return the CSRF token for later state-changing requests."""
+    client.cookies.clear()
+    page = client.get("/login")
+    token = page.context["csrf_token"]  # type: ignore[attr-defined]
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return str(client.get("/search").context["csrf_token"])  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each engine the product supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
+        return
+    name = f"speurder_unit_{uuid.uuid4().hex[:10]}"
+    yield _postgres_database(name)
+    _drop_postgres_database(name)

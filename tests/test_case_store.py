@@ -1,0 +1,92 @@
+"""Accounts, grants and the audit log on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from case_store.audit import AuditEvent, AuditLog, AuditUnavailable, Entry, prepare_audit_engine
+from case_store.db import create_schema, make_engine, make_sessionmaker, transaction
+from case_store.users import (
+    MAX_FAILED_LOGINS,
+    UserError,
+    add_case_member,
+    add_user,
+    authenticate,
+    entitlements,
+    grant_register,
+    revoke_register,
+)
+
+PASSWORD = "een lang genoeg wachtwoord"
+
+
+def test_audit_chain_detects_an_edited_event(database_url: str) -> None:
+    engine = make_engine(database_url)
+    prepare_audit_engine(engine)
+    log = AuditLog(engine)
+    for n in range(5):
+        log.append(
+            Entry("consultation.search", "jan", "PZ Gent", "C-1", f"vraag {n}", {"result_ids": [str(n)]})
+        )
+    assert log.verify_chain() is None
+    victim = log.events(limit=5)[2]
+    with engine.begin() as conn:
+        conn.execute(update(AuditEvent).where(AuditEvent.id == victim.id).values(query="iets anders"))
+    assert log.verify_chain() == victim.id
+    engine.dispose()
+
+
+def test_audit_fails_closed_when_it_cannot_write() -> None:
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/audit")  # nothing listens there
+    log = AuditLog(engine)
+    with pytest.raises(AuditUnavailable):
+        log.append(Entry("consultation.search", "jan", "PZ Gent"))
+
+
+def test_grants_expire_and_revoke(database_url: str) -> None:
+    engine = make_engine(database_url)
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        add_user(session, "an", PASSWORD, role="analyst", unit="FGP Brussel", clearance=3)
+        grant_register(session, "an", "islp")
+        grant_register(session, "an", "ang", expires_at=datetime.now(UTC) - timedelta(days=1))
+        grant_register(session, "an", "anpr", expires_at=datetime.now(UTC) + timedelta(days=30))
+        add_case_member(session, "C-7", "an")
+    with sessions() as session:
+        rights = entitlements(session, "an")
+    assert rights.registers == {"islp", "anpr"}
+    assert rights.case_numbers == {"C-7"}
+    with transaction(sessions) as session:
+        assert revoke_register(session, "an", "islp")
+    with sessions() as session:
+        assert entitlements(session, "an").registers == {"anpr"}
+    engine.dispose()
+
+
+def test_lockout_after_repeated_failures(database_url: str) -> None:
+    engine = make_engine(database_url)
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        add_user(session, "piet", PASSWORD, role="investigator", unit="PZ Leuven")
+    for _ in range(MAX_FAILED_LOGINS):
+        with transaction(sessions) as session:
+            assert authenticate(session, "piet", "fout wachtwoord!") is None
+    with transaction(sessions) as session:
+        assert authenticate(session, "piet", PASSWORD) is None  # locked, even with the right password
+    engine.dispose()
+
+
+def test_bad_accounts_are_refused(database_url: str) -> None:
+    engine = make_engine(database_url)
+    create_schema(engine)
+    with transaction(make_sessionmaker(engine)) as session:
+        with pytest.raises(UserError, match="role"):
+            add_user(session, "x", PASSWORD, role="sheriff", unit="u")
+        with pytest.raises(UserError, match="12 characters"):
+            add_user(session, "x", "kort", role="analyst", unit="u")
+    engine.dispose()

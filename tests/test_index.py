@@ -1,0 +1,122 @@
+"""The unified index on the real engine: closed mapping, analysers present, rebuild by alias swap."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from opensearchpy import OpenSearch
+from opensearchpy.exceptions import RequestError
+from pydantic import ValidationError
+
+from ingest.index.admin import concrete_index, drop_all, ensure_indices, reindex_kind, write_alias
+from ingest.index.bulk import write_records
+from ingest.records import Record, index_mapping, record_id
+
+REQUIRED_MODULES = {
+    "analysis-common",
+    "lang-painless",
+    "percolator",
+    "reindex",
+    "parent-join",
+    "mapper-extras",
+}
+REQUIRED_PLUGINS = {"analysis-icu", "analysis-phonetic"}
+
+
+@pytest.fixture()
+def prefix(search: OpenSearch) -> Iterator[str]:
+    name = f"test-index-{uuid.uuid4().hex[:8]}"
+    ensure_indices(search, name, kinds=["pv"])
+    yield name
+    drop_all(search, name)
+
+
+def pv(number: int) -> Record:
+    return Record(
+        id=record_id("pv", "AN", number),
+        kind="pv",
+        source="islp",
+        title=f"PV AN.12.L3.{number:06d}/2026",
+        text=f"Diefstal uit voertuig, aangifte nummer {number}.",
+        recorded_at=datetime.now(UTC),
+        register="islp",
+    )
+
+
+def test_node_has_the_modules_and_plugins_the_mapping_needs(search: OpenSearch) -> None:
+    nodes = search.nodes.info(metric="plugins")["nodes"]
+    for node in nodes.values():
+        assert {module["name"] for module in node["modules"]} >= REQUIRED_MODULES
+        assert {plugin["name"] for plugin in node["plugins"]} >= REQUIRED_PLUGINS
+
+
+def test_mapping_is_generated_closed() -> None:
+    mapping = index_mapping()
+    assert mapping["dynamic"] == "strict"
+    assert mapping["properties"]["persons"]["dynamic"] == "strict"
+    assert mapping["properties"]["register"] == {"type": "keyword"}
+
+
+def test_the_engine_rejects_an_unknown_field(search: OpenSearch, prefix: str) -> None:
+    document = pv(1).document()
+    document["colour_of_car"] = "rood"
+    with pytest.raises(RequestError) as refused:
+        search.index(index=write_alias(prefix, "pv"), id="x", body=document)
+    assert "strict_dynamic_mapping_exception" in str(refused.value)
+
+
+def test_the_record_model_rejects_an_unknown_field() -> None:
+    with pytest.raises(ValidationError):
+        Record.model_validate({**pv(1).document(), "colour_of_car": "rood"})
+
+
+def test_reingest_overwrites(search: OpenSearch, prefix: str) -> None:
+    write_records(search, prefix, [pv(7), pv(7)], refresh="wait_for")
+    write_records(search, prefix, [pv(7)], refresh="wait_for")
+    assert search.count(index=prefix)["count"] == 1
+
+
+def test_identifier_normalizer_folds_spellings(search: OpenSearch, prefix: str) -> None:
+    record = pv(8)
+    record.identifiers = ["1ABC123"]
+    write_records(search, prefix, [record], refresh="wait_for")
+    for spelling in ("1-abc-123", "1 ABC 123", "1.abc.123"):
+        found = search.search(index=prefix, body={"query": {"term": {"identifiers": spelling}}})
+        assert found["hits"]["total"]["value"] == 1, spelling
+
+
+def test_reindex_by_alias_swap_keeps_search_answering(search: OpenSearch, prefix: str) -> None:
+    write_records(search, prefix, [pv(n) for n in range(2000)], refresh="wait_for")
+    old = concrete_index(search, prefix, "pv")
+    seen: list[int] = []
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def keep_searching() -> None:
+        while not stop.is_set():
+            try:
+                seen.append(
+                    search.count(index=prefix, body={"query": {"match": {"text": "diefstal"}}})["count"]
+                )
+            except Exception as exc:  # any failure during the swap is what this test looks for
+                errors.append(exc)
+
+    searcher = threading.Thread(target=keep_searching)
+    searcher.start()
+    try:
+        outcome = reindex_kind(search, prefix, "pv")
+    finally:
+        stop.set()
+        searcher.join()
+    assert outcome["copied"] == 2000
+    assert concrete_index(search, prefix, "pv") == outcome["new"] != old
+    assert not search.indices.exists(index=old)
+    assert errors == []
+    assert len(seen) > 5 and set(seen) == {2000}
+    # Writes go to the new index through the write alias.
+    write_records(search, prefix, [pv(5000)], refresh="wait_for")
+    assert search.count(index=outcome["new"])["count"] == 2001

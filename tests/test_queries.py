@@ -1,0 +1,75 @@
+"""The query builder is a pure function: its bodies are compared as dicts, without a cluster."""
+
+from __future__ import annotations
+
+import pytest
+
+from case_store.users import Entitlements
+from search_api.access import access_filter
+from search_api.queries import MAX_QUERY_CHARS, QueryError, build_search, parse_query
+from ui.helpers import highlight
+
+PRINCIPAL = Entitlements(
+    "jan", "Jan", "investigator", "PZ Gent", 2, frozenset({"islp", "ges"}), frozenset({"C-1"})
+)
+
+
+def test_access_filter_is_the_rule() -> None:
+    assert access_filter(PRINCIPAL) == {
+        "bool": {
+            "filter": [
+                {"range": {"classification": {"lte": 2}}},
+                {
+                    "bool": {
+                        "should": [
+                            {"terms": {"register": ["ges", "islp"]}},
+                            {"terms": {"case_ids": ["C-1"]}},
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                },
+            ]
+        }
+    }
+
+
+def test_no_grants_sees_nothing() -> None:
+    nobody = Entitlements("x", "x", "analyst", "u", 3, frozenset(), frozenset())
+    assert access_filter(nobody) == {"match_none": {}}
+
+
+def test_every_body_carries_the_access_filter() -> None:
+    access = access_filter(PRINCIPAL)
+    for raw in ["", "fiets", "1abc123", "type:pv diefstal", "bron:islp"]:
+        body = build_search(parse_query(raw), access)
+        assert body["query"]["bool"]["filter"][0] == access
+
+
+def test_identifier_typed_becomes_an_exact_boosted_term() -> None:
+    body = build_search(parse_query("1-abc-123"), access_filter(PRINCIPAL))
+    should = body["query"]["bool"]["should"]
+    assert should[0] == {"term": {"identifiers": {"value": "1ABC123", "boost": 50}}}
+    assert body["query"]["bool"]["minimum_should_match"] == 1
+
+
+def test_field_filters_in_three_languages() -> None:
+    parsed = parse_query('type:pv bron:islp dossier:"C 1" diefstal')
+    assert parsed.filters == {"kind": ("pv",), "register": ("islp",), "case_ids": ("C 1",)}
+    assert parsed.text == "diefstal"
+
+
+def test_unknown_field_stays_text() -> None:
+    assert parse_query("http:foo").text == "http:foo"
+
+
+def test_overlong_query_is_refused_with_a_reason() -> None:
+    with pytest.raises(QueryError, match="at most"):
+        parse_query("x" * (MAX_QUERY_CHARS + 1))
+
+
+def test_highlight_keeps_only_marks() -> None:
+    engine_output = "a &lt;script&gt;alert(1)&lt;/script&gt; <mark>loods</mark> <b>x</b>"
+    assert str(highlight(engine_output)) == (
+        "a &lt;script&gt;alert(1)&lt;/script&gt; <mark>loods</mark> &lt;b&gt;x&lt;/b&gt;"
+    )
+    assert str(highlight("<mark>open")) == "<mark>open</mark>"

@@ -1,0 +1,119 @@
+"""The real engines: Tika with OCR on and off, Frog, the blob stores, and clear start-up errors."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ingest.blobs import BlobError, FolderBlobStore, make_blob_store
+from ingest.tika import extract
+from search_api.services.base import ProcessService, ServiceContext, ServiceError
+from search_api.services.maven import require_java
+from tests.conftest import base_settings
+
+FORMATS = Path(__file__).resolve().parents[2] / "shared" / "data" / "formats-tika" / "files"
+if not FORMATS.exists():  # CI clones beside a copy of shared/
+    FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats-tika" / "files"
+
+
+def tika(path: Path, *, ocr: bool) -> object:
+    settings = base_settings()
+    with path.open("rb") as stream:
+        return extract(
+            stream,
+            tika_url=settings.tika_url,
+            file_name=path.name,
+            ocr=ocr,
+            ocr_languages="nld+fra+deu+eng",
+            timeout_seconds=120,
+        )
+
+
+def test_ocr_is_chosen_explicitly() -> None:
+    image = FORMATS / "ocr" / "testOCR.jpg"
+    with_ocr = tika(image, ocr=True)
+    without = tika(image, ocr=False)
+    assert "OCR Testing" in with_ocr.text  # type: ignore[attr-defined]
+    assert "OCR Testing" not in without.text  # type: ignore[attr-defined]
+
+
+def test_encrypted_pdf_is_reported_as_encrypted() -> None:
+    outcome = tika(FORMATS / "pdf" / "testPDF_protected.pdf", ocr=False)
+    assert outcome.status == "encrypted", outcome  # type: ignore[attr-defined]
+
+
+def test_frog_is_installed_and_answers_in_dutch(tmp_path: Path) -> None:
+    frog = shutil.which("frog")
+    assert frog, "Frog is missing: apt-get install frog frogdata uctodata"
+    sample = tmp_path / "zin.txt"
+    sample.write_text("Jan Peeters woont in Antwerpen.\n")
+    result = subprocess.run(
+        [frog, "-t", str(sample), "--skip=mp", "-o", str(tmp_path / "out.tsv")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    columns = [line.split("\t") for line in (tmp_path / "out.tsv").read_text().splitlines() if line.strip()]
+    entities = {row[1]: row[6] for row in columns if len(row) > 6}
+    assert entities["Antwerpen"].endswith("LOC")
+    assert entities["Jan"].endswith("PER")
+
+
+@pytest.mark.parametrize("backend", ["folder", "s3"])
+def test_blob_store_keeps_content_under_its_hash(backend: str, tmp_path: Path) -> None:
+    settings = base_settings(blob_backend=backend, data_dir=tmp_path, s3_bucket="test-blobs")
+    store = make_blob_store(settings)
+    content = b"inbeslagname 2026/4711: usb-stick" * 1000
+    stored = store.put(io.BytesIO(content))
+    again = store.put(io.BytesIO(content))
+    assert stored == again
+    assert store.exists(stored.sha256)
+    with store.open(stored.sha256) as handle:
+        assert handle.read() == content
+    with pytest.raises(BlobError, match="differs"):
+        store.put(io.BytesIO(b"other"), expected_sha256=stored.sha256)
+
+
+def test_folder_blob_store_leaves_no_temporary_files(tmp_path: Path) -> None:
+    store = FolderBlobStore(tmp_path)
+    with pytest.raises(BlobError):
+        store.put(io.BytesIO(b"x"), expected_sha256="0" * 64)
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+class _Listener(ProcessService):
+    name = "test-listener"
+
+    def __init__(self, ctx: ServiceContext, port: int) -> None:
+        super().__init__(ctx)
+        self._port = port
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+
+def test_a_port_in_use_gives_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        service = _Listener(ServiceContext(base_settings(data_dir=tmp_path)), holder.getsockname()[1])
+        with pytest.raises(ServiceError) as refused:
+            service.up()
+    message = str(refused.value)
+    assert "already in use" in message and "\n" not in message
+
+
+def test_missing_java_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ServiceError, match="install Java 17"):
+        require_java()

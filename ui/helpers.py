@@ -1,0 +1,36 @@
+"""Template helpers. Document content is never marked safe as it comes: it is rebuilt from escaped parts."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from markupsafe import Markup, escape
+
+_MARK = re.compile(r"(</?mark>)")
+
+
+def highlight(fragment: str) -> Markup:
+    """A search highlight with only its <mark> tags kept as HTML.
+
+    The engine's html encoder already escaped the text; we undo that and escape it again ourselves, so
+    the page's safety never depends on another program's escaping.
+    """
+    parts = []
+    depth = 0
+    for piece in _MARK.split(fragment):
+        if piece == "<mark>":
+            depth += 1
+            parts.append(Markup("<mark>"))
+        elif piece == "</mark>":
+            if depth:
+                depth -= 1
+                parts.append(Markup("</mark>"))
+        else:
+            parts.append(escape(html.unescape(piece)))
+    parts.extend(Markup("</mark>") for _ in range(depth))
+    return Markup("").join(parts)
+
+
+def install(env: object) -> None:
+    env.filters["highlight"] = highlight  # type: ignore[attr-defined]
