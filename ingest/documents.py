@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import getaddresses
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -107,6 +108,11 @@ def _moment(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _addresses(values: list[str]) -> list[str]:
+    """Bare, lower-case e-mail addresses from header values like 'Marc Dubois <marc@x.be>'."""
+    return [address.lower() for _name, address in getaddresses(values) if "@" in address]
+
+
 def _details(metadata: dict[str, Any]) -> DocumentDetails:
     pages = _meta_first(metadata, "xmpTPg:NPages", "meta:page-count")
     return DocumentDetails(
@@ -115,9 +121,9 @@ def _details(metadata: dict[str, Any]) -> DocumentDetails:
         created=_moment(_meta_first(metadata, "dcterms:created", "meta:creation-date")),
         modified=_moment(_meta_first(metadata, "dcterms:modified")),
         page_count=int(pages) if pages and pages.isdigit() else None,
-        email_from=_meta_first(metadata, "Message-From-Email", "Message-From"),
-        email_to=_meta_all(metadata, "Message-To-Email") or _meta_all(metadata, "Message-To"),
-        email_cc=_meta_all(metadata, "Message-Cc-Email") or _meta_all(metadata, "Message-Cc"),
+        email_from=next(iter(_addresses(_meta_all(metadata, "Message-From"))), None),
+        email_to=_addresses(_meta_all(metadata, "Message-To")),
+        email_cc=_addresses(_meta_all(metadata, "Message-Cc")),
         email_subject=_meta_first(metadata, "dc:subject") if "Message-From" in metadata else None,
         email_date=_moment(_meta_first(metadata, "dcterms:created")) if "Message-From" in metadata else None,
         message_id=_meta_first(metadata, "Message:Raw-Header:Message-ID"),

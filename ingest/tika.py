@@ -71,8 +71,8 @@ def extract(
         # OCR is never left to Tika's default (on whenever tesseract is installed): we say which.
         "X-Tika-OCRskipOcr": "false" if ocr else "true",
         "X-Tika-PDFOcrStrategy": "auto" if ocr else "no_ocr",
-        "X-Tika-OCRLanguage": ocr_languages,
-        "X-Tika-Timeout-Millis": str(timeout_seconds * 1000),
+        "X-Tika-OCRlanguage": ocr_languages,
+        "Content-Type": "application/octet-stream",
     }
     try:
         status, body = tika_parser.from_buffer(

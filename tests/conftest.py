@@ -59,16 +59,16 @@ def search() -> Iterator[OpenSearch]:
 
 def _postgres_database(name: str) -> str:
     settings = base_settings()
-    admin = f"postgresql://speurder@127.0.0.1:{settings.postgres_port}/speurder"
+    admin = f"postgresql://postgres@127.0.0.1:{settings.postgres_port}/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" OWNER speurder')
     return f"postgresql+psycopg://speurder@127.0.0.1:{settings.postgres_port}/{name}"
 
 
 def _drop_postgres_database(name: str) -> None:
     settings = base_settings()
-    admin = f"postgresql://speurder@127.0.0.1:{settings.postgres_port}/speurder"
+    admin = f"postgresql://postgres@127.0.0.1:{settings.postgres_port}/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -123,13 +123,14 @@ def worker(profile: Settings) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker over the real Redis, in its own process, for this profile."""
     log = ROOT / "var" / "logs" / f"test-worker-{RUN}-{profile.blob_backend}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "search_api.cli", "worker", "--concurrency", "2"],
-        env=settings_env(profile),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own worker command
+            [sys.executable, "-m", "search_api.cli", "worker", "--concurrency", "2"],
+            env=settings_env(profile),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     deadline = time.monotonic() + 90
     while b"ready." not in log.read_bytes():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -153,6 +154,7 @@ def app_client(profile: Settings) -> Iterator[TestClient]:
     ensure_indices(make_search_client(profile), profile.index_prefix)
     with TestClient(create_app(profile), base_url="http://127.0.0.1") as client:
         yield client
+    engine.dispose()
 
 
 def login(client: TestClient, username: str = "rechercheur", password: str = PASSWORD) -> str:

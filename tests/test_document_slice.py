@@ -6,6 +6,7 @@ Upload (API and CLI) → blob store under SHA-256 → ledger → worker → Tika
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 import time
@@ -172,10 +173,16 @@ def test_corrupt_pdf_fails_visibly_and_the_worker_goes_on(app_client: TestClient
 
 
 def test_cli_upload_of_a_folder(
-    app_client: TestClient, indexed_samples: dict[str, Any], profile: Settings, tmp_path: Path
+    app_client: TestClient,
+    indexed_samples: dict[str, Any],
+    samples: list[SampleDocument],
+    profile: Settings,
+    tmp_path: Path,
 ) -> None:
     folder = tmp_path / "beslag-2026-11"
-    write_sample_documents(folder)
+    folder.mkdir()
+    for doc in samples:  # the very files uploaded through the API before
+        shutil.copy(doc.path, folder / doc.path.name)
     (folder / "notities.txt").write_text("Ontmoeting met de koerier aan de Groenplaats, code walvis.\n")
     result = subprocess.run(
         [sys.executable, "-m", "search_api.cli", "upload", str(folder), "--uploader", "rechercheur"],
