@@ -17,9 +17,8 @@ from search_api.services.base import ProcessService, ServiceContext, ServiceErro
 from search_api.services.maven import require_java
 from tests.conftest import base_settings
 
+# The shared test material lies beside the checkout (and beside CI's clone).
 FORMATS = Path(__file__).resolve().parents[2] / "shared" / "data" / "formats-tika" / "files"
-if not FORMATS.exists():  # CI clones beside a copy of shared/
-    FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "formats-tika" / "files"
 
 
 def tika(path: Path, *, ocr: bool) -> object:
