@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "development-only-not-a-secret"
+PLACEHOLDER_SECRET = "development-only-not-a-secret"  # noqa: S105 - the value production refuses
 
 
 class Settings(BaseSettings):

@@ -101,10 +101,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(AuditUnavailable)
     async def _fail_closed(_request: Request, _exc: AuditUnavailable) -> Response:
+        detail = "the audit log cannot be written, so no consultation is possible; tell an administrator"
         return JSONResponse(
-            {
-                "detail": "the audit log cannot be written, so no consultation is possible; tell an administrator"
-            },
+            {"detail": detail},
             status_code=503,
         )
 

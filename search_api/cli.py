@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import subprocess
@@ -28,7 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 
 DEMO_USER = "demo"
-DEMO_PASSWORD = "speurder-demo-2026"  # development only: printed by `make demo`
+DEMO_PASSWORD = "speurder-demo-2026"  # noqa: S105 - the demo login `make demo` prints
 DEMO_REGISTERS = ("ges", "islp", "pacos", "anpr", "mercurius", "focus")
 
 
@@ -298,19 +299,17 @@ def demo() -> None:
     services_up(names=None, all_=False)
     index_create()
     sessions = _sessions()
-    with transaction(sessions) as session:
-        try:
-            add_user(
-                session,
-                DEMO_USER,
-                DEMO_PASSWORD,
-                role="investigator",
-                unit="PZ Antwerpen/Recherche",
-                display_name="Demo Rechercheur",
-                clearance=2,
-            )
-        except UserError:
-            pass  # a second `make demo` keeps the account
+    # A second `make demo` keeps the account.
+    with transaction(sessions) as session, contextlib.suppress(UserError):
+        add_user(
+            session,
+            DEMO_USER,
+            DEMO_PASSWORD,
+            role="investigator",
+            unit="PZ Antwerpen/Recherche",
+            display_name="Demo Rechercheur",
+            clearance=2,
+        )
     with transaction(sessions) as session:
         for register in DEMO_REGISTERS:
             grant_register(session, DEMO_USER, register, by="demo")

@@ -124,7 +124,7 @@ def worker(profile: Settings) -> Iterator[subprocess.Popen[bytes]]:
     log = ROOT / "var" / "logs" / f"test-worker-{RUN}-{profile.blob_backend}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own worker command
+        process = subprocess.Popen(
             [sys.executable, "-m", "search_api.cli", "worker", "--concurrency", "2"],
             env=settings_env(profile),
             stdout=out,

@@ -61,7 +61,7 @@ def concrete_index(client: OpenSearch, prefix: str, kind: str) -> str:
     indices = list(client.indices.get_alias(name=write_alias(prefix, kind)))
     if len(indices) != 1:
         raise RuntimeError(f"write alias {write_alias(prefix, kind)} points at {indices}")
-    return indices[0]
+    return str(indices[0])
 
 
 def reindex_kind(client: OpenSearch, prefix: str, kind: str) -> dict[str, Any]:

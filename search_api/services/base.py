@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -176,10 +177,8 @@ class ProcessService:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return f"{self.name}: not running"
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and pid_alive(pid):
             time.sleep(0.2)

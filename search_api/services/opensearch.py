@@ -87,8 +87,13 @@ MODULES: dict[str, Bundle] = {
 PLUGINS: dict[str, Bundle] = {
     # ICU's plugin classes are published as its "client" jar, last for 2.16.0; they run on 2.19 when
     # given the Lucene ICU module and ICU4J that go with 2.19's Lucene.
-    "analysis-icu": Bundle(("org.opensearch.plugin:analysis-icu-client:2.16.0",
-                            f"org.apache.lucene:lucene-analysis-icu:{LUCENE}", "com.ibm.icu:icu4j:74.2")),
+    "analysis-icu": Bundle(
+        (
+            "org.opensearch.plugin:analysis-icu-client:2.16.0",
+            f"org.apache.lucene:lucene-analysis-icu:{LUCENE}",
+            "com.ibm.icu:icu4j:74.2",
+        )
+    ),
     # No phonetic plugin classes are published at all: PHONETIC_SOURCE is compiled against lib/ instead.
     "analysis-phonetic": Bundle((f"org.apache.lucene:lucene-analysis-phonetic:{LUCENE}",)),
 }
@@ -177,8 +182,13 @@ def plugin_class(folder: Path) -> str:
     names = []
     for jar in folder.glob("*.jar"):
         with zipfile.ZipFile(jar) as zf:
-            names += [n for n in zf.namelist() if n.endswith("Plugin.class") and "$" not in n
-                      and n.startswith(("org/opensearch/", "speurder/"))]
+            names += [
+                n
+                for n in zf.namelist()
+                if n.endswith("Plugin.class")
+                and "$" not in n
+                and n.startswith(("org/opensearch/", "speurder/"))
+            ]
     if len(names) != 1:
         raise ServiceError(f"opensearch: cannot tell the plugin class in {folder}: {names}")
     return names[0].removesuffix(".class").replace("/", ".")
@@ -213,8 +223,10 @@ class OpenSearchService(ProcessService):
     def _build_home(self) -> None:
         """Assemble the distribution in a scratch folder, then rename it into place in one step."""
         self.ctx.cache_dir.mkdir(parents=True, exist_ok=True)
-        dist = fetch(f"org.opensearch.distribution.integ-test-zip:opensearch:{VERSION}:zip",
-                     self.ctx.cache_dir / "downloads")
+        dist = fetch(
+            f"org.opensearch.distribution.integ-test-zip:opensearch:{VERSION}:zip",
+            self.ctx.cache_dir / "downloads",
+        )
         with tempfile.TemporaryDirectory(dir=self.ctx.cache_dir, prefix=".opensearch-build-") as tmp:
             unzip(dist, Path(tmp))
             home = Path(tmp) / f"opensearch-{VERSION}"
@@ -227,8 +239,10 @@ class OpenSearchService(ProcessService):
 
     def _add_bundles(self, home: Path, work: Path) -> None:
         """One throw-away Maven reactor, a sub-project per bundle, one `copy-dependencies` run."""
-        bundles = {**{("modules", k): v for k, v in MODULES.items()},
-                   **{("plugins", k): v for k, v in PLUGINS.items()}}
+        bundles = {
+            **{("modules", k): v for k, v in MODULES.items()},
+            **{("plugins", k): v for k, v in PLUGINS.items()},
+        }
         for (_, name), bundle in bundles.items():
             deps = "".join(DEPENDENCY.format(*jar.split(":")) for jar in bundle.jars)
             deps = f"<dependencies>{deps}</dependencies>"
@@ -237,8 +251,17 @@ class OpenSearchService(ProcessService):
         modules = "".join(f"<module>{name}</module>" for _, name in bundles)
         (work / "pom.xml").write_text(POM.format(name="bundles", body=f"<modules>{modules}</modules>"))
         mvn = require_tool("mvn", "install Maven (Debian: apt-get install maven)")
-        self._run([mvn, "-q", "-B", "-f", str(work / "pom.xml"), "-DincludeScope=runtime",
-                   "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies"])
+        self._run(
+            [
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(work / "pom.xml"),
+                "-DincludeScope=runtime",
+                "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies",
+            ]
+        )
         in_lib = {jar.name for jar in (home / "lib").glob("*.jar")}
         for (kind, name), bundle in bundles.items():
             target = home / kind / name
@@ -310,8 +333,19 @@ class OpenSearchService(ProcessService):
         try:
             pwd.getpwnam(SERVICE_USER)
         except KeyError:
-            self._run(["useradd", "--system", "--user-group", "--no-create-home",
-                       "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SERVICE_USER])
+            self._run(
+                [
+                    "useradd",
+                    "--system",
+                    "--user-group",
+                    "--no-create-home",
+                    "--home-dir",
+                    "/nonexistent",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    SERVICE_USER,
+                ]
+            )
         self._run(["chown", "-R", f"{SERVICE_USER}:{SERVICE_USER}", str(self.state)])
         # The user must reach the home and the state, e.g. under /root (mode 700): grant search (x)
         # on the parent folders, never the right to list them.

@@ -44,8 +44,10 @@ class PostgresService(ProcessService):
         if version_file.exists():
             major = version_file.read_text().strip()
             if not (PG_ROOT / major / "bin" / "postgres").exists():
-                raise ServiceError(f"postgres: {self.data} needs PostgreSQL {major}, which is not installed "
-                                   f"(Debian: apt-get install postgresql-{major})")
+                raise ServiceError(
+                    f"postgres: {self.data} needs PostgreSQL {major}, which is not installed "
+                    f"(Debian: apt-get install postgresql-{major})"
+                )
             return PG_ROOT / major / "bin"
         installed = sorted(PG_ROOT.glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
         if not installed:
@@ -75,10 +77,14 @@ class PostgresService(ProcessService):
 
     def _initdb(self) -> None:
         cmd = [
-            str(self.bin_dir() / "initdb"), "-D", str(self.data),
-            "--username=postgres", "--auth=trust",
+            str(self.bin_dir() / "initdb"),
+            "-D",
+            str(self.data),
+            "--username=postgres",
+            "--auth=trust",
             # C.UTF-8 sorts the same on every machine and needs no generated locales.
-            "--encoding=UTF8", "--locale=C.UTF-8",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
         ]
         result = subprocess.run(self._as_owner(cmd), capture_output=True, text=True, check=False)
         if result.returncode != 0:
@@ -87,10 +93,16 @@ class PostgresService(ProcessService):
 
     def command(self) -> list[str]:
         return [
-            str(self.bin_dir() / "postgres"), "-D", str(self.data), "-p", str(self.port),
-            "-c", "listen_addresses=127.0.0.1",
+            str(self.bin_dir() / "postgres"),
+            "-D",
+            str(self.data),
+            "-p",
+            str(self.port),
+            "-c",
+            "listen_addresses=127.0.0.1",
             # Not /var/run/postgresql: that belongs to the system cluster and may not exist.
-            "-c", f"unix_socket_directories={self.sockets}",
+            "-c",
+            f"unix_socket_directories={self.sockets}",
         ]
 
     def healthy(self) -> bool:
@@ -117,8 +129,9 @@ class PostgresService(ProcessService):
         """The application's role and database, created once; the role owns the database."""
         import psycopg  # the one place that needs it; keeps `status` working without the driver
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [ROLE]).fetchone():
                 conn.execute(f"CREATE ROLE {ROLE} LOGIN")
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():

@@ -8,6 +8,7 @@ the redis-server on PATH instead (Debian 12: `/usr/bin/redis-server`, 7.0).
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 from search_api.services.base import ProcessService, ServiceError
 from search_api.services.maven import require_tool
@@ -34,30 +35,39 @@ class RedisService(ProcessService):
     def binary(self) -> str:
         if self.settings.redis_embedded:
             return embedded_binary()
-        return require_tool("redis-server", "install it (Debian: apt-get install redis-server) "
-                            "or set SPEURDER_REDIS_EMBEDDED=true")
+        return require_tool(
+            "redis-server",
+            "install it (Debian: apt-get install redis-server) or set SPEURDER_REDIS_EMBEDDED=true",
+        )
+
+    def data_dir(self) -> Path:
+        # One folder per flavour: Redis 7 keeps its log in appendonlydir/, which the embedded 6.2
+        # does not read, so sharing a folder would make a switch start with an empty queue.
+        flavour = "data-embedded" if self.settings.redis_embedded else "data-system"
+        return self.ctx.state_dir(self.name) / flavour
 
     def provision(self) -> None:
-        data = self.ctx.state_dir(self.name) / "data"
-        data.mkdir(exist_ok=True)
-        # Redis 7 keeps its log in appendonlydir/; 6.2 does not see it and would start empty.
-        if self.settings.redis_embedded and (data / "appendonlydir").exists():
-            raise ServiceError(f"redis: {data} was written by a newer system Redis, which the embedded 6.2 "
-                               "cannot read; keep SPEURDER_REDIS_EMBEDDED=false, or empty that folder")
+        self.data_dir().mkdir(exist_ok=True)
 
     def command(self) -> list[str]:
         return [
             self.binary(),
-            "--bind", "127.0.0.1",
-            "--port", str(self.port),
-            "--dir", str(self.ctx.state_dir(self.name) / "data"),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.data_dir()),
             # Queued tasks must survive a restart: log every write (snapshots alone lose the last
             # minutes). everysec puts each write in the OS at once and on disk within a second, so a
             # crash of Redis itself loses nothing; only a power cut can cost the last second.
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
             # A full broker must refuse new tasks, never silently evict queued ones.
-            "--maxmemory-policy", "noeviction",
+            "--maxmemory-policy",
+            "noeviction",
         ]
 
     def healthy(self) -> bool:

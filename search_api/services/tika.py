@@ -98,9 +98,16 @@ def copy_jar_only(coordinates: str, dest_dir: Path) -> Path:
     if not target.exists():
         mvn = require_tool("mvn", "install Maven (Debian: apt-get install maven)")
         subprocess.run(
-            [mvn, "-q", "-B", "org.apache.maven.plugins:maven-dependency-plugin:2.8:copy",
-             f"-Dartifact={coordinates}:jar", f"-DoutputDirectory={dest_dir}"],
-            capture_output=True, check=False,
+            [
+                mvn,
+                "-q",
+                "-B",
+                "org.apache.maven.plugins:maven-dependency-plugin:2.8:copy",
+                f"-Dartifact={coordinates}:jar",
+                f"-DoutputDirectory={dest_dir}",
+            ],
+            capture_output=True,
+            check=False,
         )
     if not target.exists():
         raise ServiceError(f"could not fetch {coordinates} from Maven Central")
@@ -142,19 +149,30 @@ class TikaService(ProcessService):
 
     def _check_tesseract(self) -> None:
         """Without Tesseract, or without a language, Tika quietly returns no OCR text: say so now."""
-        tesseract = require_tool("tesseract", "install it (Debian: apt-get install tesseract-ocr) "
-                                 "or set SPEURDER_OCR_ENABLED=false")
+        tesseract = require_tool(
+            "tesseract",
+            "install it (Debian: apt-get install tesseract-ocr) or set SPEURDER_OCR_ENABLED=false",
+        )
         listed = subprocess.run([tesseract, "--list-langs"], capture_output=True, text=True, check=False)
         missing = set(self.settings.ocr_languages.split("+")) - set(listed.stdout.split())
         if missing:
             packages = " ".join(f"tesseract-ocr-{lang}" for lang in sorted(missing))
-            raise ServiceError(f"tika: Tesseract lacks the OCR languages {sorted(missing)}; "
-                               f"install them (Debian: apt-get install {packages})")
+            raise ServiceError(
+                f"tika: Tesseract lacks the OCR languages {sorted(missing)}; "
+                f"install them (Debian: apt-get install {packages})"
+            )
 
     def command(self) -> list[str]:
         # The parent JVM only watches the forked one, so it needs little heap.
-        return [require_java(), "-Xmx256m", f"-Djava.io.tmpdir={self.state / 'tmp'}",
-                "-jar", str(self.jar), "-c", str(self.state / "tika-config.xml")]
+        return [
+            require_java(),
+            "-Xmx256m",
+            f"-Djava.io.tmpdir={self.state / 'tmp'}",
+            "-jar",
+            str(self.jar),
+            "-c",
+            str(self.state / "tika-config.xml"),
+        ]
 
     def environment(self) -> dict[str, str]:
         # Tesseract starts a thread per core for every page; with parallel requests that
@@ -171,4 +189,3 @@ class TikaService(ProcessService):
                 return bool(response.status == 200)
         except OSError:
             return False
-
