@@ -186,3 +186,17 @@ class ProcessService:
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         return f"{self.name}: stopped"
+
+
+class JarService(ProcessService):
+    """A Java server shipped as one jar from Maven Central, kept in the download cache."""
+
+    jar_name: str = ""
+
+    @property
+    def state(self) -> Path:
+        return self.ctx.state_dir(self.name)
+
+    @property
+    def jar(self) -> Path:
+        return self.ctx.cache_dir / "downloads" / self.jar_name

@@ -33,20 +33,25 @@ def fetch(coordinates: str, dest_dir: Path) -> Path:
     dest_dir.mkdir(parents=True, exist_ok=True)
     mvn = require_tool("mvn", "install Maven (Debian: apt-get install maven)")
     artifact_spec = f"{group}:{artifact}:{version}:{packaging}" + (f":{classifier}" if classifier else "")
-    result = subprocess.run(
-        [
-            mvn,
-            "-q",
-            "-B",
-            "org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy",
-            f"-Dartifact={artifact_spec}",
-            f"-DoutputDirectory={dest_dir}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0 or not target.exists():
+    # Plugin 3.x reads the artifact's POM chain; some artifacts (Tika's server jars) name a parent POM
+    # the registry does not serve. Plugin 2.8 copies the file without reading any POM: the fallback.
+    for plugin in ("3.6.1", "2.8"):
+        result = subprocess.run(
+            [
+                mvn,
+                "-q",
+                "-B",
+                f"org.apache.maven.plugins:maven-dependency-plugin:{plugin}:copy",
+                f"-Dartifact={artifact_spec}",
+                f"-DoutputDirectory={dest_dir}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode == 0 and target.exists():
+            return target
+    if not target.exists():
         tail = (result.stdout + result.stderr).strip().splitlines()[-3:]
         raise ServiceError(f"could not fetch {coordinates} from Maven Central: {' | '.join(tail)}")
     return target

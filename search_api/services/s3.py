@@ -9,29 +9,21 @@ system with xattrs (ext4, xfs, btrfs; not every tmpfs or network share).
 from __future__ import annotations
 
 import urllib.request
-from pathlib import Path
 
-from search_api.services.base import ProcessService
+from search_api.services.base import JarService
 from search_api.services.maven import fetch, require_java
 
 VERSION = "4.1.0"
 COORDINATES = f"org.gaul:s3proxy:{VERSION}:jar:jar-with-dependencies"
 
 
-class S3Service(ProcessService):
+class S3Service(JarService):
     name = "s3"
+    jar_name = f"s3proxy-{VERSION}-jar-with-dependencies.jar"
 
     @property
     def port(self) -> int:
         return self.settings.port_of(self.settings.s3_endpoint)
-
-    @property
-    def state(self) -> Path:
-        return self.ctx.state_dir(self.name)
-
-    @property
-    def jar(self) -> Path:
-        return self.ctx.cache_dir / "downloads" / f"s3proxy-{VERSION}-jar-with-dependencies.jar"
 
     def provision(self) -> None:
         require_java()

@@ -28,8 +28,8 @@ import urllib.request
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from search_api.services.base import ProcessService, ServiceError
-from search_api.services.maven import require_java, require_tool
+from search_api.services.base import JarService, ServiceError
+from search_api.services.maven import fetch, require_java, require_tool
 
 VERSION = "3.3.2"
 COORDINATES = f"org.apache.tika:tika-server-standard:{VERSION}"
@@ -86,52 +86,17 @@ CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def copy_jar_only(coordinates: str, dest_dir: Path) -> Path:
-    """Fetch one jar without reading its POM (maven-dependency-plugin 2.8's `copy` does not).
-
-    Tika's server jars are on the registry, but their parent POM `org.apache.tika:tika-server` is
-    not, so `maven.fetch` (dependency plugin 3.x, which reads the POM chain) fails on them. The jar
-    is self-contained (shaded), so nothing else is needed.
-    """
-    _, artifact, version = coordinates.split(":")
-    target = dest_dir / f"{artifact}-{version}.jar"
-    if not target.exists():
-        mvn = require_tool("mvn", "install Maven (Debian: apt-get install maven)")
-        subprocess.run(
-            [
-                mvn,
-                "-q",
-                "-B",
-                "org.apache.maven.plugins:maven-dependency-plugin:2.8:copy",
-                f"-Dartifact={coordinates}:jar",
-                f"-DoutputDirectory={dest_dir}",
-            ],
-            capture_output=True,
-            check=False,
-        )
-    if not target.exists():
-        raise ServiceError(f"could not fetch {coordinates} from Maven Central")
-    return target
-
-
-class TikaService(ProcessService):
+class TikaService(JarService):
     name = "tika"
+    jar_name = f"tika-server-standard-{VERSION}.jar"
 
     @property
     def port(self) -> int:
         return self.settings.port_of(self.settings.tika_url)
 
-    @property
-    def state(self) -> Path:
-        return self.ctx.state_dir(self.name)
-
-    @property
-    def jar(self) -> Path:
-        return self.ctx.cache_dir / "downloads" / f"tika-server-standard-{VERSION}.jar"
-
     def provision(self) -> None:
         require_java()
-        copy_jar_only(COORDINATES, self.jar.parent)
+        fetch(COORDINATES, self.jar.parent)
         if self.settings.ocr_enabled:
             self._check_tesseract()
         (self.state / "tmp").mkdir(exist_ok=True)
