@@ -1,21 +1,38 @@
 """The audit log: append-only, hash-chained, in its own database, apart from operational data.
 
-Each event's hash covers its content and the previous event's hash, so an edited or deleted row breaks
-the chain at that point and `verify_chain` says where.
+Each event carries a sequence number and a hash over its content and the previous event's hash. An
+edited row breaks its own hash, a removed row leaves a gap in the sequence, an inserted row breaks the
+chain after it: `verify_chain` names the first event where the log stops being what was written.
+Triggers refuse UPDATE and DELETE, so only someone who can change the schema can even try.
+The one thing a chain cannot show by itself is the loss of its newest events: `head()` gives the
+sequence number and hash to record elsewhere (a ticket, a signed mail) to anchor it.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, String, Text, event, select, text
+from sqlalchemy import JSON, DateTime, Engine, Index, String, Text, event, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 GENESIS = "0" * 64
+
+ACTIONS = {
+    "consultation": "a search, a record or document opened",
+    "disclosure": "an export, a download, a requisition answer handed on",
+    "collection": "data brought in: uploads, ingests",
+    "alteration": "records or rights changed: grants, case membership, attachments",
+    "combination": "entities merged",
+    "erasure": "data deleted (metadata only)",
+    "login": "sign-in attempts",
+}
 
 
 class AuditBase(DeclarativeBase):
@@ -24,14 +41,19 @@ class AuditBase(DeclarativeBase):
 
 class AuditEvent(AuditBase):
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_actor_at", "actor", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)
     at: Mapped[datetime]
     action: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(80))
     unit: Mapped[str] = mapped_column(String(80))
+    client: Mapped[str | None] = mapped_column(String(64))
     justification: Mapped[str | None] = mapped_column(Text)
     query: Mapped[str | None] = mapped_column(Text)
+    # The ids of the records the event touched, space-separated, so an auditor can ask "who saw this?".
+    subjects: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -39,7 +61,7 @@ class AuditEvent(AuditBase):
 
 @dataclass
 class Entry:
-    """What happened: a consultation (search, open), a disclosure (export), a collection (upload)…"""
+    """What happened, by whom, why; `action` is `<kind>.<what>`, kind one of ACTIONS."""
 
     action: str
     actor: str
@@ -47,22 +69,27 @@ class Entry:
     justification: str | None = None
     query: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    subjects: tuple[str, ...] = ()
+    client: str | None = None
 
 
 class AuditUnavailable(RuntimeError):
     """The log could not be written; the caller must refuse the consultation (fail closed)."""
 
 
-def _digest(prev_hash: str, at: datetime, entry: Entry) -> str:
+def _digest(seq: int, prev_hash: str, at: datetime, entry: Entry) -> str:
     canonical = json.dumps(
         {
+            "seq": seq,
             "prev": prev_hash,
             "at": at.astimezone(UTC).isoformat(),
             "action": entry.action,
             "actor": entry.actor,
             "unit": entry.unit,
+            "client": entry.client,
             "justification": entry.justification,
             "query": entry.query,
+            "subjects": list(entry.subjects),
             "details": entry.details,
         },
         sort_keys=True,
@@ -72,8 +99,23 @@ def _digest(prev_hash: str, at: datetime, entry: Entry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_SQLITE_GUARDS = [
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+]
+_POSTGRES_GUARDS = [
+    "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+    "DROP TRIGGER IF EXISTS audit_append_only ON audit_events",
+    "CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_events "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()",
+]
+
+
 def prepare_audit_engine(engine: Engine) -> None:
-    """Create the table; on SQLite take the write lock at BEGIN so two appenders never share a parent."""
+    """Create the table and its append-only guards; on SQLite take the write lock at BEGIN."""
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -82,9 +124,14 @@ def prepare_audit_engine(engine: Engine) -> None:
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(connection):  # type: ignore[no-untyped-def]
+            # Two appenders must never read the same head: the write lock is taken before the read.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     AuditBase.metadata.create_all(engine)
+    guards = _SQLITE_GUARDS if engine.dialect.name == "sqlite" else _POSTGRES_GUARDS
+    with engine.begin() as connection:
+        for statement in guards:
+            connection.exec_driver_sql(statement)
 
 
 class AuditLog:
@@ -98,20 +145,23 @@ class AuditLog:
                 if self.engine.dialect.name == "postgresql":
                     # One appender at a time across processes: the chain has a single head.
                     session.execute(text("SELECT pg_advisory_xact_lock(727274)"))
-                last = session.scalars(
-                    select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+                head = session.execute(
+                    select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
                 ).first()
-                prev_hash = last or GENESIS
+                seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
                 at = datetime.now(UTC)
-                digest = _digest(prev_hash, at, entry)
+                digest = _digest(seq, prev_hash, at, entry)
                 session.add(
                     AuditEvent(
+                        seq=seq,
                         at=at,
                         action=entry.action,
                         actor=entry.actor,
                         unit=entry.unit,
+                        client=entry.client,
                         justification=entry.justification,
                         query=entry.query,
+                        subjects=" ".join(entry.subjects),
                         details=entry.details,
                         prev_hash=prev_hash,
                         hash=digest,
@@ -121,18 +171,97 @@ class AuditLog:
         except Exception as exc:
             raise AuditUnavailable(f"the audit log could not be written: {exc}") from exc
 
-    def events(self, limit: int = 100) -> list[AuditEvent]:
+    def head(self) -> tuple[int, str]:
+        """The newest event's sequence number and hash: what to record elsewhere as an anchor."""
         with Session(self.engine) as session:
-            return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+            row = session.execute(
+                select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+            ).first()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def events(
+        self,
+        *,
+        actor: str | None = None,
+        subject: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditEvent]:
+        """The newest events first, filtered by who, which record, what and when."""
+        query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+        if actor:
+            query = query.where(AuditEvent.actor == actor)
+        if subject:
+            query = query.where(AuditEvent.subjects.contains(subject))
+        if action:
+            query = query.where(AuditEvent.action.startswith(action))
+        if since:
+            query = query.where(AuditEvent.at >= since)
+        if until:
+            query = query.where(AuditEvent.at < until)
+        with Session(self.engine) as session:
+            return list(session.scalars(query))
 
     def verify_chain(self) -> int | None:
-        """The id of the first event whose hash does not hold, or None when the whole chain is intact."""
-        prev_hash = GENESIS
+        """The sequence number where the log stops being what was written, or None when intact."""
+        prev_hash, expected_seq = GENESIS, 1
         with Session(self.engine) as session:
-            for row in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-                entry = Entry(row.action, row.actor, row.unit, row.justification, row.query, row.details)
+            for row in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)):
+                if row.seq != expected_seq:  # a removed event leaves a gap
+                    return expected_seq
+                entry = Entry(
+                    row.action,
+                    row.actor,
+                    row.unit,
+                    row.justification,
+                    row.query,
+                    row.details,
+                    tuple(row.subjects.split()) if row.subjects else (),
+                    row.client,
+                )
                 at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-                if row.prev_hash != prev_hash or _digest(prev_hash, at, entry) != row.hash:
-                    return row.id
-                prev_hash = row.hash
+                if row.prev_hash != prev_hash or _digest(row.seq, prev_hash, at, entry) != row.hash:
+                    return row.seq
+                prev_hash, expected_seq = row.hash, expected_seq + 1
         return None
+
+
+CSV_COLUMNS = (
+    "seq",
+    "at",
+    "action",
+    "actor",
+    "unit",
+    "client",
+    "justification",
+    "query",
+    "subjects",
+    "details",
+    "hash",
+)
+
+
+def to_csv(events: Iterable[AuditEvent]) -> str:
+    """Events as CSV for the supervisory body, with the hashes that let them check the chain."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in events:
+        writer.writerow(
+            [
+                row.seq,
+                row.at.isoformat(),
+                row.action,
+                row.actor,
+                row.unit,
+                row.client or "",
+                row.justification or "",
+                row.query or "",
+                row.subjects,
+                json.dumps(row.details, ensure_ascii=False, sort_keys=True),
+                row.hash,
+            ]
+        )
+    return out.getvalue()

@@ -61,12 +61,28 @@ class RegisterGrant(Base):
     user: Mapped[User] = relationship(back_populates="grants")
 
 
+class UnitGrant(Base):
+    """The right of every member of a unit to consult one register, until an optional expiry."""
+
+    __tablename__ = "unit_grants"
+    __table_args__ = (UniqueConstraint("unit", "register"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit: Mapped[str] = mapped_column(String(80))
+    register: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    granted_by: Mapped[str] = mapped_column(String(80), default="system")
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(80), default="system")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -78,6 +94,10 @@ class CaseMember(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(40), default="member")
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+CASE_ROLES = ("lead", "member", "reader")
 
 
 UPLOAD_STATES = ("received", "processing", "indexed", "duplicate", "encrypted", "unsupported", "failed")

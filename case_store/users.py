@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from case_store.models import ROLES, Case, CaseMember, RegisterGrant, User, as_utc
+from case_store.models import ROLES, Case, CaseMember, RegisterGrant, UnitGrant, User, as_utc
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -87,6 +87,17 @@ def grant_register(
         grant.granted_by = by
 
 
+def grant_unit_register(
+    session: Session, unit: str, register: str, *, expires_at: datetime | None = None, by: str = "system"
+) -> None:
+    grant = session.scalar(select(UnitGrant).where(UnitGrant.unit == unit, UnitGrant.register == register))
+    if grant is None:
+        session.add(UnitGrant(unit=unit, register=register, expires_at=expires_at, granted_by=by))
+    else:
+        grant.expires_at = expires_at
+        grant.granted_by = by
+
+
 def revoke_register(session: Session, username: str, register: str) -> bool:
     user = get_user(session, username)
     grant = session.scalar(
@@ -96,19 +107,6 @@ def revoke_register(session: Session, username: str, register: str) -> bool:
         return False
     session.delete(grant)
     return True
-
-
-def add_case_member(session: Session, case_number: str, username: str, role: str = "member") -> None:
-    user = get_user(session, username)
-    case = session.scalar(select(Case).where(Case.number == case_number))
-    if case is None:
-        case = Case(number=case_number, title=case_number)
-        session.add(case)
-        session.flush()
-    if not session.scalar(
-        select(CaseMember).where(CaseMember.case_id == case.id, CaseMember.user_id == user.id)
-    ):
-        session.add(CaseMember(case_id=case.id, user_id=user.id, role=role))
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -140,9 +138,10 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 def entitlements(session: Session, username: str) -> Entitlements:
     user = get_user(session, username)
     now = datetime.now(UTC)
+    unit_grants = session.scalars(select(UnitGrant).where(UnitGrant.unit == user.unit))
     registers = frozenset(
         grant.register
-        for grant in user.grants
+        for grant in [*user.grants, *unit_grants]
         if grant.expires_at is None or (as_utc(grant.expires_at) or now) > now
     )
     cases = frozenset(

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     audit_database_url: str = ""
     postgres_port: int = 47432
 
+    # Registers whose consultation needs a case number or legal ground (DESIGN §7).
+    justified_registers: frozenset[str] = frozenset({"ang"})
+    login_attempts_per_minute: int = 10
+    searches_per_minute: int = 120
+
     web_host: str = "127.0.0.1"
     web_port: int = 47080
 

@@ -21,7 +21,9 @@ from ingest.index.client import make_search_client
 from ingest.settings import Settings
 from search_api.deps import CsrfRejected, NotAuthenticated
 from search_api.queries import QueryError
+from search_api.ratelimit import RateLimited, RateLimiter
 from search_api.routers import auth, documents, records, search
+from search_api.search import JustificationRequired
 from ui import STATIC_DIR, TEMPLATES_DIR
 from ui import helpers as ui_helpers
 
@@ -61,6 +63,8 @@ def create_app(settings: Settings) -> FastAPI:
         audit_engine.dispose()
 
     app = FastAPI(title="Speurder", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute)
+    app.state.search_limiter = RateLimiter(settings.searches_per_minute)
     app.state.templates = Jinja2Templates(
         env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     )
@@ -98,6 +102,16 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(QueryError)
     async def _bad_query(_request: Request, exc: QueryError) -> Response:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(RateLimited)
+    async def _slow_down(_request: Request, exc: RateLimited) -> Response:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+
+    @app.exception_handler(JustificationRequired)
+    async def _why(_request: Request, exc: JustificationRequired) -> Response:
+        return JSONResponse({"detail": str(exc), "registers": sorted(exc.registers)}, status_code=428)
 
     @app.exception_handler(AuditUnavailable)
     async def _fail_closed(_request: Request, _exc: AuditUnavailable) -> Response:

@@ -15,6 +15,7 @@ from case_store.users import UserError, entitlements
 from ingest.blobs import BlobStore
 from ingest.settings import Settings
 from search_api.access import Principal
+from search_api.search import Consultation
 
 
 class NotAuthenticated(Exception):
@@ -90,4 +91,33 @@ def current_principal(request: Request, sessions: Sessions) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+WORKING_CONTEXT = "justification"
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def consultation(request: Request, principal: CurrentPrincipal) -> Consultation:
+    """Who consults, why and from where. The reason is asked once per working context: given with a
+    request (`reason` parameter or `X-Justification` header) it is kept in the session for the next."""
+    reason = (request.query_params.get("reason") or request.headers.get("x-justification") or "").strip()[
+        :200
+    ]
+    if request.url.path.startswith("/api/"):
+        # An API client states its reason with every request.
+        return Consultation(principal, reason or None, client_address(request))
+    if reason:
+        request.session[WORKING_CONTEXT] = reason
+    justification = request.session.get(WORKING_CONTEXT)
+    return Consultation(principal, str(justification) if justification else None, client_address(request))
+
+
+def searches_limited(request: Request, principal: CurrentPrincipal) -> None:
+    request.app.state.search_limiter.hit(principal.username)
+
+
+CurrentConsultation = Annotated[Consultation, Depends(consultation)]
+SearchLimit = Depends(searches_limited)
 Csrf = Depends(require_csrf)

@@ -107,6 +107,7 @@ def build_search(
         "from": (max(page, 1) - 1) * size,
         "size": size,
         "track_total_hits": TOTAL_HITS_BOUND,
+        "version": True,
         "_source": {"excludes": ["text", "mentions"]},
         "highlight": {
             "encoder": "html",
@@ -128,4 +129,8 @@ def build_search(
 
 def build_record_lookup(record_key: str, access: dict[str, Any]) -> dict[str, Any]:
     """One record by id, visible only if the access filter lets it through."""
-    return {"query": {"bool": {"filter": [access, {"ids": {"values": [record_key]}}]}}, "size": 1}
+    return {
+        "query": {"bool": {"filter": [access, {"ids": {"values": [record_key]}}]}},
+        "size": 1,
+        "version": True,
+    }

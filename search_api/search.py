@@ -26,6 +26,7 @@ class Hit:
     highlights: list[str] = field(default_factory=list)
     title_highlight: str | None = None
     score: float | None = None
+    version: int | None = None
 
 
 @dataclass
@@ -55,21 +56,70 @@ def _hit(raw: dict[str, Any]) -> Hit:
         highlights=highlight.get("text", []),
         title_highlight=(highlight.get("title") or [None])[0],
         score=raw.get("_score"),
+        version=raw.get("_version"),
     )
+
+
+class JustificationRequired(Exception):
+    """A register that demands a reason would be consulted without one."""
+
+    def __init__(self, registers: frozenset[str]) -> None:
+        self.registers = registers
+        super().__init__(
+            "consulting "
+            + ", ".join(sorted(registers))
+            + " needs a justification: a case number or a legal ground"
+        )
+
+
+MIN_JUSTIFICATION = 4
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """Who consults, why, and from where: what every read carries into the audit log."""
+
+    principal: Principal
+    justification: str | None = None
+    client: str | None = None
+
+    def entry(self, action: str, **fields: Any) -> Entry:
+        return Entry(
+            action=action,
+            actor=self.principal.username,
+            unit=self.principal.unit,
+            justification=self.justification,
+            client=self.client,
+            **fields,
+        )
+
+
+def require_justification(
+    consultation: Consultation, filters: dict[str, tuple[str, ...]], marked: frozenset[str]
+) -> None:
+    """Refuse a consultation that would reach a register marked so, unless a reason is given."""
+    reachable = consultation.principal.registers & marked
+    if "register" in filters:
+        reachable &= set(filters["register"])
+    reason = (consultation.justification or "").strip()
+    if reachable and len(reason) < MIN_JUSTIFICATION:
+        raise JustificationRequired(frozenset(reachable))
 
 
 def search_records(
     client: OpenSearch,
     index: str,
     audit: AuditLog,
-    principal: Principal,
+    consultation: Consultation,
     raw_query: str,
     *,
     page: int = 1,
-    justification: str | None = None,
+    size: int = PAGE_SIZE,
+    justified_registers: frozenset[str] = frozenset(),
 ) -> SearchPage:
     parsed = parse_query(raw_query)
-    body = build_search(parsed, access_filter(principal), page=page)
+    require_justification(consultation, parsed.filters, justified_registers)
+    body = build_search(parsed, access_filter(consultation.principal), page=page, size=size)
     # Partial results would silently hide records: a failing shard is an error here, not a 200.
     response = client.search(index=index, body=body, params={"allow_partial_search_results": "false"})
     total = response["hits"]["total"]
@@ -86,17 +136,15 @@ def search_records(
         took_ms=response.get("took", 0),
     )
     audit.append(
-        Entry(
-            action="consultation.search",
-            actor=principal.username,
-            unit=principal.unit,
-            justification=justification,
+        consultation.entry(
+            "consultation.search",
             query=raw_query,
+            subjects=tuple(hit.id for hit in result.hits),
             details={
                 "filters": {key: list(values) for key, values in parsed.filters.items()},
                 "page": page,
                 "total": result.total,
-                "result_ids": [hit.id for hit in result.hits],
+                "results": [[hit.id, hit.version] for hit in result.hits],
             },
         )
     )
@@ -107,21 +155,24 @@ def open_record(
     client: OpenSearch,
     index: str,
     audit: AuditLog,
-    principal: Principal,
+    consultation: Consultation,
     record_key: str,
     *,
-    justification: str | None = None,
+    action: str = "consultation.open",
 ) -> dict[str, Any] | None:
     """The whole record if the principal may see it, else None (indistinguishable from absent)."""
-    response = client.search(index=index, body=build_record_lookup(record_key, access_filter(principal)))
+    body = build_record_lookup(record_key, access_filter(consultation.principal))
+    response = client.search(index=index, body=body)
     hits = response["hits"]["hits"]
     audit.append(
-        Entry(
-            action="consultation.open",
-            actor=principal.username,
-            unit=principal.unit,
-            justification=justification,
-            details={"record_id": record_key, "shown": bool(hits)},
+        consultation.entry(
+            action,
+            subjects=(record_key,),
+            details={
+                "record_id": record_key,
+                "shown": bool(hits),
+                "version": hits[0].get("_version") if hits else None,
+            },
         )
     )
     return hits[0]["_source"] if hits else None

@@ -5,6 +5,7 @@ In CI a service that cannot start fails the run: nothing here ever skips.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,8 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
+from case_store.cases import add_member, ensure_case
 from case_store.db import create_schema, make_engine, make_sessionmaker, transaction
-from case_store.users import add_case_member, add_user, grant_register
+from case_store.users import add_user, grant_register
 from ingest.index.admin import drop_all, ensure_indices
 from ingest.index.client import make_search_client
 from ingest.settings import Settings
@@ -114,7 +116,11 @@ def settings_env(settings: Settings) -> dict[str, str]:
             continue
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()
-        env[f"SPEURDER_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            value = str(value).lower()
+        elif isinstance(value, set | frozenset | list | tuple):
+            value = json.dumps(sorted(value))
+        env[f"SPEURDER_{key.upper()}"] = str(value)
     return env
 
 
@@ -150,7 +156,8 @@ def app_client(profile: Settings) -> Iterator[TestClient]:
         add_user(session, "rechercheur", PASSWORD, role="investigator", unit="PZ Gent/Recherche", clearance=2)
         for register in ("ges", "islp"):
             grant_register(session, "rechercheur", register)
-        add_case_member(session, "CASE-2026-001", "rechercheur")
+        ensure_case(session, "CASE-2026-001", title="Inbraken Gent", lead="rechercheur")
+        add_member(session, "CASE-2026-001", "rechercheur", "lead")
     ensure_indices(make_search_client(profile), profile.index_prefix)
     with TestClient(create_app(profile), base_url="http://127.0.0.1") as client:
         yield client

@@ -120,6 +120,8 @@ def test_every_search_is_audited_with_the_ids_shown(
     event = audit.events(limit=1)[0]
     assert event.action == "consultation.search"
     assert event.actor == "rechercheur"
+    assert event.client == "testclient"
     assert event.justification == "PV AN.12.L3.004711/2026"
-    assert event.details["result_ids"] == [hit["id"] for hit in answer["hits"]]
+    assert event.details["results"] == [[hit["id"], hit["version"]] for hit in answer["hits"]]
+    assert event.subjects.split() == [hit["id"] for hit in answer["hits"]]
     assert audit.verify_chain() is None

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Connection, delete, update
+from sqlalchemy.exc import DBAPIError
 
 from case_store.audit import AuditEvent, AuditLog, AuditUnavailable, Entry, prepare_audit_engine
+from case_store.cases import create_case
 from case_store.db import create_schema, make_engine, make_sessionmaker, transaction
 from case_store.users import (
     MAX_FAILED_LOGINS,
     UserError,
-    add_case_member,
     add_user,
     authenticate,
     entitlements,
@@ -33,10 +34,40 @@ def test_audit_chain_detects_an_edited_event(database_url: str) -> None:
         )
     assert log.verify_chain() is None
     victim = log.events(limit=5)[2]
+    # The log refuses to be edited …
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(update(AuditEvent).where(AuditEvent.seq == victim.seq).values(query="iets anders"))
+    # … and when someone with rights over the schema does it anyway, the chain shows where.
     with engine.begin() as conn:
-        conn.execute(update(AuditEvent).where(AuditEvent.id == victim.id).values(query="iets anders"))
-    assert log.verify_chain() == victim.id
+        drop_guards(conn)
+        conn.execute(update(AuditEvent).where(AuditEvent.seq == victim.seq).values(query="iets anders"))
+    assert log.verify_chain() == victim.seq
     engine.dispose()
+
+
+def test_audit_chain_detects_a_removed_event(database_url: str) -> None:
+    engine = make_engine(database_url)
+    prepare_audit_engine(engine)
+    log = AuditLog(engine)
+    for n in range(4):
+        log.append(Entry("consultation.open", "jan", "PZ Gent", subjects=(f"record-{n}",)))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(delete(AuditEvent).where(AuditEvent.seq == 2))
+    with engine.begin() as conn:
+        drop_guards(conn)
+        conn.execute(delete(AuditEvent).where(AuditEvent.seq == 2))
+    assert log.verify_chain() == 2
+    assert [event.seq for event in log.events(subject="record-3")] == [4]
+    assert log.head()[0] == 4
+    engine.dispose()
+
+
+def drop_guards(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DROP TRIGGER audit_no_update")
+        conn.exec_driver_sql("DROP TRIGGER audit_no_delete")
+    else:
+        conn.exec_driver_sql("DROP TRIGGER audit_append_only ON audit_events")
 
 
 def test_audit_fails_closed_when_it_cannot_write() -> None:
@@ -55,7 +86,7 @@ def test_grants_expire_and_revoke(database_url: str) -> None:
         grant_register(session, "an", "islp")
         grant_register(session, "an", "ang", expires_at=datetime.now(UTC) - timedelta(days=1))
         grant_register(session, "an", "anpr", expires_at=datetime.now(UTC) + timedelta(days=30))
-        add_case_member(session, "C-7", "an")
+        create_case(session, "C-7", "Inbraken Leuven", created_by="an")
     with sessions() as session:
         rights = entitlements(session, "an")
     assert rights.registers == {"islp", "anpr"}

@@ -73,3 +73,16 @@ def test_highlight_keeps_only_marks() -> None:
         "a &lt;script&gt;alert(1)&lt;/script&gt; <mark>loods</mark> &lt;b&gt;x&lt;/b&gt;"
     )
     assert str(highlight("<mark>open")) == "<mark>open</mark>"
+
+
+def test_rate_limiter_counts_per_key_and_says_when() -> None:
+    from search_api.ratelimit import RateLimited, RateLimiter
+
+    limiter = RateLimiter(limit=2, window=60)
+    limiter.hit("a")
+    limiter.hit("a")
+    limiter.hit("b")
+    limiter.check("b")
+    with pytest.raises(RateLimited) as refused:
+        limiter.hit("a")
+    assert 0 < refused.value.retry_after <= 61

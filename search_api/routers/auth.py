@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from case_store.audit import Entry
 from case_store.db import transaction
 from case_store.users import authenticate
-from search_api.deps import Audit, Csrf, Sessions, csrf_token
+from search_api.deps import Audit, Csrf, Sessions, client_address, csrf_token
 
 router = APIRouter()
 
@@ -32,11 +32,20 @@ def login(
     password: Annotated[str, Form()],
 ) -> Response:
     """Check the password; on success start a fresh session."""
+    client = client_address(request)
+    # Failed attempts are what a guesser makes: they are counted, per client address and user name.
+    attempt = f"{client}|{username.lower()}"
+    request.app.state.login_limiter.check(attempt)
     with transaction(sessions) as session:
         user = authenticate(session, username, password)
         unit = user.unit if user else ""
-    audit.append(Entry(action="login.success" if user else "login.failure", actor=username[:80], unit=unit))
+    audit.append(
+        Entry(
+            action="login.success" if user else "login.failure", actor=username[:80], unit=unit, client=client
+        )
+    )
     if user is None:
+        request.app.state.login_limiter.hit(attempt)
         return request.app.state.templates.TemplateResponse(
             request,
             "login.html",

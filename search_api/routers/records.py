@@ -1,32 +1,30 @@
-"""One record, opened: only through the access filter, and always audited."""
+"""One record, opened, and its original: only through the access filter, and always audited."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from search_api.deps import AppSettings, Audit, CurrentPrincipal, Search, csrf_token
+from ingest.blobs import CHUNK
+from search_api.deps import AppSettings, Audit, Blobs, CurrentConsultation, Search, csrf_token
 from search_api.search import open_record
 
 router = APIRouter()
-Reason = Annotated[str | None, Query(max_length=200)]
+NOT_VISIBLE = "no such record, or not one you may see"
 
 
 @router.get("/api/records/{record_id}")
 def record_json(
-    record_id: str,
-    principal: CurrentPrincipal,
-    client: Search,
-    audit: Audit,
-    settings: AppSettings,
-    reason: Reason = None,
+    record_id: str, consultation: CurrentConsultation, client: Search, audit: Audit, settings: AppSettings
 ) -> dict[str, Any]:
     """The whole record as JSON."""
-    record = open_record(client, settings.index_prefix, audit, principal, record_id, justification=reason)
+    record = open_record(client, settings.index_prefix, audit, consultation, record_id)
     if record is None:
-        raise HTTPException(404, "no such record, or not one you may see")
+        raise HTTPException(404, NOT_VISIBLE)
     return record
 
 
@@ -34,16 +32,47 @@ def record_json(
 def record_page(
     record_id: str,
     request: Request,
-    principal: CurrentPrincipal,
+    consultation: CurrentConsultation,
     client: Search,
     audit: Audit,
     settings: AppSettings,
-    reason: Reason = None,
 ) -> Response:
     """The record's text, identifiers and provenance."""
-    record = open_record(client, settings.index_prefix, audit, principal, record_id, justification=reason)
+    record = open_record(client, settings.index_prefix, audit, consultation, record_id)
     if record is None:
-        raise HTTPException(404, "no such record, or not one you may see")
-    return request.app.state.templates.TemplateResponse(
-        request, "record.html", {"principal": principal, "record": record, "csrf_token": csrf_token(request)}
+        raise HTTPException(404, NOT_VISIBLE)
+    context = {"principal": consultation.principal, "record": record, "csrf_token": csrf_token(request)}
+    return request.app.state.templates.TemplateResponse(request, "record.html", context)
+
+
+@router.get("/records/{record_id}/original")
+def original(
+    record_id: str,
+    consultation: CurrentConsultation,
+    client: Search,
+    audit: Audit,
+    blobs: Blobs,
+    settings: AppSettings,
+) -> Response:
+    """The original file, as stored under its SHA-256; a download is an audited disclosure."""
+    record = open_record(
+        client, settings.index_prefix, audit, consultation, record_id, action="disclosure.download"
     )
+    sha256 = (record or {}).get("provenance", {}).get("sha256")
+    if record is None or not sha256:
+        raise HTTPException(404, NOT_VISIBLE if record is None else "this record has no original file")
+    if not blobs.exists(sha256):
+        raise HTTPException(410, "the original is missing from the blob store; tell an administrator")
+
+    def stream() -> Iterator[bytes]:
+        with blobs.open(sha256) as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+
+    name = record["provenance"].get("file_name") or sha256
+    # Always a download, never rendered inline: a seized HTML file must not run in our origin.
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+        "X-Content-SHA256": sha256,
+    }
+    return StreamingResponse(stream(), media_type="application/octet-stream", headers=headers)

@@ -8,14 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from search_api.deps import AppSettings, Audit, CurrentPrincipal, Search, csrf_token
-from search_api.queries import MAX_QUERY_CHARS, QueryError
-from search_api.search import search_records
+from search_api.deps import AppSettings, Audit, CurrentConsultation, Search, SearchLimit, csrf_token
+from search_api.queries import MAX_QUERY_CHARS, PAGE_SIZE, QueryError
+from search_api.search import JustificationRequired, search_records
 
 router = APIRouter()
 
 QueryText = Annotated[str, Query(max_length=MAX_QUERY_CHARS)]
 PageNumber = Annotated[int, Query(ge=1, le=500)]
+PageSize = Annotated[int, Query(ge=1, le=100)]
 Reason = Annotated[str | None, Query(max_length=200)]
 
 
@@ -25,10 +26,10 @@ def home() -> Response:
     return RedirectResponse("/search", status_code=303)
 
 
-@router.get("/search", response_class=HTMLResponse)
+@router.get("/search", response_class=HTMLResponse, dependencies=[SearchLimit])
 def search_page(
     request: Request,
-    principal: CurrentPrincipal,
+    consultation: CurrentConsultation,
     client: Search,
     audit: Audit,
     settings: AppSettings,
@@ -38,38 +39,57 @@ def search_page(
 ) -> Response:
     """Search every register the user may see."""
     context: dict[str, Any] = {
-        "principal": principal,
+        "principal": consultation.principal,
         "csrf_token": csrf_token(request),
         "q": q,
-        "reason": reason or "",
+        "reason": consultation.justification or "",
         "result": None,
         "error": None,
+        "needs_reason": False,
     }
     status = 200
     if q.strip():
         try:
             context["result"] = search_records(
-                client, settings.index_prefix, audit, principal, q, page=page, justification=reason
+                client,
+                settings.index_prefix,
+                audit,
+                consultation,
+                q,
+                page=page,
+                justified_registers=settings.justified_registers,
             )
         except QueryError as exc:
             context["error"] = str(exc)
             status = 400
+        except JustificationRequired as exc:
+            context["error"] = f"{exc}. Vul een dossiernummer of wettelijke grond in."
+            context["needs_reason"] = True
+            status = 428
     template = "_results.html" if request.headers.get("hx-request") else "search.html"
     return request.app.state.templates.TemplateResponse(request, template, context, status_code=status)
 
 
-@router.get("/api/search")
+@router.get("/api/search", dependencies=[SearchLimit])
 def search_api(
-    principal: CurrentPrincipal,
+    consultation: CurrentConsultation,
     client: Search,
     audit: Audit,
     settings: AppSettings,
     q: QueryText,
     page: PageNumber = 1,
+    size: PageSize = PAGE_SIZE,
     reason: Reason = None,
 ) -> dict[str, Any]:
-    """Search as JSON: hits with highlights, total, facets."""
+    """Search as JSON: hits with highlights, total, facets. `reason` is required for marked registers."""
     result = search_records(
-        client, settings.index_prefix, audit, principal, q, page=page, justification=reason
+        client,
+        settings.index_prefix,
+        audit,
+        consultation,
+        q,
+        page=page,
+        size=size,
+        justified_registers=settings.justified_registers,
     )
     return asdict(result)
