@@ -22,7 +22,7 @@ from ingest.settings import Settings
 from search_api.deps import CsrfRejected, NotAuthenticated
 from search_api.queries import QueryError
 from search_api.ratelimit import RateLimited, RateLimiter
-from search_api.routers import auth, documents, records, search
+from search_api.routers import audit, auth, cases, documents, records, search
 from search_api.search import JustificationRequired
 from ui import STATIC_DIR, TEMPLATES_DIR
 from ui import helpers as ui_helpers
@@ -122,6 +122,6 @@ def create_app(settings: Settings) -> FastAPI:
         )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (auth.router, search.router, documents.router, records.router):
+    for router in (auth.router, search.router, documents.router, records.router, cases.router, audit.router):
         app.include_router(router)
     return app

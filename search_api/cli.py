@@ -23,10 +23,14 @@ services_app = typer.Typer(help="Start, stop and inspect the local services.", n
 index_app = typer.Typer(help="Create and rebuild the unified index.", no_args_is_help=True)
 db_app = typer.Typer(help="The operational database and the audit log.", no_args_is_help=True)
 user_app = typer.Typer(help="Accounts and register grants.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: verify its chain, show its head.", no_args_is_help=True)
+case_app = typer.Typer(help="Cases and their teams.", no_args_is_help=True)
 app.add_typer(services_app, name="services")
 app.add_typer(index_app, name="index")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+app.add_typer(case_app, name="case")
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "speurder-demo-2026"  # noqa: S105 - the demo login `make demo` prints
@@ -190,6 +194,81 @@ def user_revoke(username: str, register: str) -> None:
     typer.echo(
         f"{username} no longer consults {register}" if removed else f"{username} had no grant on {register}"
     )
+
+
+@user_app.command("grant-unit")
+def user_grant_unit(
+    unit: str,
+    register: str,
+    until: Annotated[datetime | None, typer.Option(help="Expiry date of the grant")] = None,
+) -> None:
+    """Let every member of a unit consult a register (until an optional date)."""
+    from case_store.db import transaction
+    from case_store.users import grant_unit_register
+
+    with transaction(_sessions()) as session:
+        grant_unit_register(session, unit, register, expires_at=until, by="cli")
+    typer.echo(f"unit {unit} may consult {register}" + (f" until {until:%Y-%m-%d}" if until else ""))
+
+
+# -- cases -----------------------------------------------------------------------------------------
+@case_app.command("create")
+def case_create(
+    number: str, title: str, lead: Annotated[str, typer.Option(help="The user who leads it")]
+) -> None:
+    """Open a case led by a user."""
+    from case_store.cases import CaseError, create_case
+    from case_store.db import transaction
+
+    try:
+        with transaction(_sessions()) as session:
+            create_case(session, number, title, created_by=lead)
+    except (CaseError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(f"case {number} opened, led by {lead}")
+
+
+@case_app.command("add-member")
+def case_add_member(number: str, username: str, role: str = "member") -> None:
+    """Add a user to a case's team (lead, member or reader)."""
+    from case_store.cases import CaseError, add_member
+    from case_store.db import transaction
+
+    try:
+        with transaction(_sessions()) as session:
+            add_member(session, number, username, role)
+    except CaseError as exc:
+        _fail(str(exc))
+    typer.echo(f"{username} is {role} of case {number}")
+
+
+# -- audit -----------------------------------------------------------------------------------------
+def _audit_log():  # type: ignore[no-untyped-def]
+    from case_store.audit import AuditLog, prepare_audit_engine
+    from case_store.db import make_engine
+    from search_api.app import audit_database_url
+
+    engine = make_engine(audit_database_url(_settings()))
+    prepare_audit_engine(engine)
+    return AuditLog(engine)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the whole chain; exit 1 and name the first bad event if anything was altered or removed."""
+    log = _audit_log()
+    broken = log.verify_chain()
+    if broken is not None:
+        _fail(f"the audit log is broken at event {broken}: altered, inserted or removed after writing")
+    seq, digest = log.head()
+    typer.echo(f"audit log intact: {seq} events, head {digest}")
+
+
+@audit_app.command("head")
+def audit_head() -> None:
+    """Print the newest event's number and hash, to record outside Speurder as an anchor."""
+    seq, digest = _audit_log().head()
+    typer.echo(f"{seq} {digest}")
 
 
 # -- documents -------------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def consultation(request: Request, principal: CurrentPrincipal) -> Consultation:
+def consultation(request: Request, principal: CurrentPrincipal, settings: AppSettings) -> Consultation:
     """Who consults, why and from where. The reason is asked once per working context: given with a
     request (`reason` parameter or `X-Justification` header) it is kept in the session for the next."""
     reason = (request.query_params.get("reason") or request.headers.get("x-justification") or "").strip()[
@@ -107,11 +107,16 @@ def consultation(request: Request, principal: CurrentPrincipal) -> Consultation:
     ]
     if request.url.path.startswith("/api/"):
         # An API client states its reason with every request.
-        return Consultation(principal, reason or None, client_address(request))
+        return Consultation(principal, reason or None, client_address(request), settings.justified_registers)
     if reason:
         request.session[WORKING_CONTEXT] = reason
     justification = request.session.get(WORKING_CONTEXT)
-    return Consultation(principal, str(justification) if justification else None, client_address(request))
+    return Consultation(
+        principal,
+        str(justification) if justification else None,
+        client_address(request),
+        settings.justified_registers,
+    )
 
 
 def searches_limited(request: Request, principal: CurrentPrincipal) -> None:

@@ -82,6 +82,8 @@ class Consultation:
     principal: Principal
     justification: str | None = None
     client: str | None = None
+    # Registers whose consultation needs a justification (settings.justified_registers).
+    marked_registers: frozenset[str] = frozenset()
 
     def entry(self, action: str, **fields: Any) -> Entry:
         return Entry(
@@ -94,11 +96,9 @@ class Consultation:
         )
 
 
-def require_justification(
-    consultation: Consultation, filters: dict[str, tuple[str, ...]], marked: frozenset[str]
-) -> None:
+def require_justification(consultation: Consultation, filters: dict[str, tuple[str, ...]]) -> None:
     """Refuse a consultation that would reach a register marked so, unless a reason is given."""
-    reachable = consultation.principal.registers & marked
+    reachable = consultation.principal.registers & consultation.marked_registers
     if "register" in filters:
         reachable &= set(filters["register"])
     reason = (consultation.justification or "").strip()
@@ -115,10 +115,9 @@ def search_records(
     *,
     page: int = 1,
     size: int = PAGE_SIZE,
-    justified_registers: frozenset[str] = frozenset(),
 ) -> SearchPage:
     parsed = parse_query(raw_query)
-    require_justification(consultation, parsed.filters, justified_registers)
+    require_justification(consultation, parsed.filters)
     body = build_search(parsed, access_filter(consultation.principal), page=page, size=size)
     # Partial results would silently hide records: a failing shard is an error here, not a 200.
     response = client.search(index=index, body=body, params={"allow_partial_search_results": "false"})
@@ -164,6 +163,12 @@ def open_record(
     body = build_record_lookup(record_key, access_filter(consultation.principal))
     response = client.search(index=index, body=body)
     hits = response["hits"]["hits"]
+    if hits:
+        source = hits[0]["_source"]
+        # Seen through one of the user's cases, the case is the ground; seen through a grant on a
+        # register marked so, a reason is needed.
+        if not set(source.get("case_ids", [])) & consultation.principal.case_numbers:
+            require_justification(consultation, {"register": (source.get("register", ""),)})
     audit.append(
         consultation.entry(
             action,

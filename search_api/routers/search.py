@@ -57,7 +57,6 @@ def search_page(
                 consultation,
                 q,
                 page=page,
-                justified_registers=settings.justified_registers,
             )
         except QueryError as exc:
             context["error"] = str(exc)
@@ -90,6 +89,5 @@ def search_api(
         q,
         page=page,
         size=size,
-        justified_registers=settings.justified_registers,
     )
     return asdict(result)
