@@ -59,13 +59,17 @@ def search() -> Iterator[OpenSearch]:
     client.close()
 
 
-def _postgres_database(name: str) -> str:
+def _postgres_database(name: str, owner: str = "speurder") -> str:
+    """A fresh database owned by `owner`; only that role (and the superuser) may connect to it."""
     settings = base_settings()
     admin = f"postgresql://postgres@127.0.0.1:{settings.postgres_port}/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner,)).fetchone():
+            conn.execute(f'CREATE ROLE "{owner}" LOGIN')
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}" OWNER speurder')
-    return f"postgresql+psycopg://speurder@127.0.0.1:{settings.postgres_port}/{name}"
+        conn.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+        conn.execute(f'REVOKE CONNECT ON DATABASE "{name}" FROM PUBLIC')
+    return f"postgresql+psycopg://{owner}@127.0.0.1:{settings.postgres_port}/{name}"
 
 
 def _drop_postgres_database(name: str) -> None:
@@ -100,7 +104,8 @@ def profile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             blob_backend="s3",
             s3_bucket=f"test-{RUN}",
             database_url=_postgres_database(database),
-            audit_database_url=_postgres_database(audit),
+            # The audit log has its own database and its own credentials.
+            audit_database_url=_postgres_database(audit, owner="speurder_audit"),
         )
         yield settings
         _drop_postgres_database(database)

@@ -125,3 +125,21 @@ def test_every_search_is_audited_with_the_ids_shown(
     assert event.details["results"] == [[hit["id"], hit["version"]] for hit in answer["hits"]]
     assert event.subjects.split() == [hit["id"] for hit in answer["hits"]]
     assert audit.verify_chain() is None
+
+
+def test_audit_database_is_out_of_reach_of_the_operational_role(profile: Settings) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from case_store.db import make_engine
+
+    audit_url = make_url(profile.audit_database_url or "sqlite://")
+    if audit_url.get_backend_name() != "postgresql":
+        assert profile.audit_database_url != profile.database_url  # a separate file at least
+        return
+    operational_user = make_url(profile.database_url).username
+    assert audit_url.username != operational_user
+    intruder = make_engine(audit_url.set(username=operational_user).render_as_string(hide_password=False))
+    with pytest.raises(OperationalError, match="permission denied"), intruder.connect():
+        pass
+    intruder.dispose()
