@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = 10
     searches_per_minute: int = 120
 
+    # OpenID Connect (optional): the provider's discovery document and this client's credentials.
+    oidc_metadata_url: str = ""
+    oidc_client_id: str = "speurder"
+    oidc_client_secret: SecretStr = SecretStr("")
+    oidc_username_claim: str = "preferred_username"
+
     web_host: str = "127.0.0.1"
     web_port: int = 47080
 

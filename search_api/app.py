@@ -20,6 +20,7 @@ from ingest.index.admin import ensure_indices
 from ingest.index.client import make_search_client
 from ingest.settings import Settings
 from search_api.deps import CsrfRejected, NotAuthenticated
+from search_api.oidc import make_oidc
 from search_api.queries import QueryError
 from search_api.ratelimit import RateLimited, RateLimiter
 from search_api.routers import audit, auth, cases, documents, records, search
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         audit_engine.dispose()
 
     app = FastAPI(title="Speurder", lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.state.oidc = make_oidc(settings)
     app.state.login_limiter = RateLimiter(settings.login_attempts_per_minute)
     app.state.search_limiter = RateLimiter(settings.searches_per_minute)
     app.state.templates = Jinja2Templates(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from authlib.integrations.starlette_client import OAuthError
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from case_store.audit import Entry
 from case_store.db import transaction
-from case_store.users import authenticate
-from search_api.deps import Audit, Csrf, Sessions, client_address, csrf_token
+from case_store.users import UserError, authenticate, get_user
+from search_api.deps import AppSettings, Audit, Csrf, Sessions, client_address, csrf_token
+from search_api.oidc import PROVIDER
 
 router = APIRouter()
 
@@ -18,9 +20,8 @@ router = APIRouter()
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> Response:
     """The sign-in form."""
-    return request.app.state.templates.TemplateResponse(
-        request, "login.html", {"csrf_token": csrf_token(request), "error": None}
-    )
+    context = {"csrf_token": csrf_token(request), "error": None, "oidc": request.app.state.oidc is not None}
+    return request.app.state.templates.TemplateResponse(request, "login.html", context)
 
 
 @router.post("/login", dependencies=[Csrf])
@@ -52,6 +53,7 @@ def login(
             {
                 "csrf_token": csrf_token(request),
                 "error": "Wrong user name or password, or the account is locked.",
+                "oidc": request.app.state.oidc is not None,
             },
             status_code=401,
         )
@@ -65,3 +67,47 @@ def logout(request: Request) -> Response:
     """End the session."""
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/login/oidc")
+async def oidc_start(request: Request) -> Response:
+    """Hand over to the OpenID Connect provider."""
+    oauth = request.app.state.oidc
+    if oauth is None:
+        raise HTTPException(404, "sign-in through an identity provider is not configured")
+    provider = oauth.create_client(PROVIDER)
+    return await provider.authorize_redirect(request, request.url_for("oidc_callback"))  # type: ignore[no-any-return]
+
+
+@router.get("/login/oidc/callback", name="oidc_callback")
+async def oidc_callback(
+    request: Request, sessions: Sessions, audit: Audit, settings: AppSettings
+) -> Response:
+    """Back from the provider: a known, active local account gets a fresh session."""
+    oauth = request.app.state.oidc
+    if oauth is None:
+        raise HTTPException(404, "sign-in through an identity provider is not configured")
+    try:
+        token = await oauth.create_client(PROVIDER).authorize_access_token(request)
+    except OAuthError as exc:
+        raise HTTPException(401, f"the identity provider did not confirm the sign-in: {exc.error}") from exc
+    claims = token.get("userinfo") or {}
+    username = str(claims.get(settings.oidc_username_claim, ""))[:80]
+    client = client_address(request)
+    with sessions() as session:
+        try:
+            user = get_user(session, username)
+        except UserError:
+            user = None
+        unit = user.unit if user else ""
+        active = bool(user and user.active)
+    via = {"via": "oidc"}
+    if not active:
+        audit.append(
+            Entry(action="login.failure", actor=username or "?", unit=unit, client=client, details=via)
+        )
+        raise HTTPException(403, "this identity has no Speurder account; ask an administrator")
+    audit.append(Entry(action="login.success", actor=username, unit=unit, client=client, details=via))
+    request.session.clear()
+    request.session["user"] = username
+    return RedirectResponse("/search", status_code=303)
