@@ -35,6 +35,8 @@ app.add_typer(case_app, name="case")
 DEMO_USER = "demo"
 DEMO_PASSWORD = "speurder-demo-2026"  # noqa: S105 - the demo login `make demo` prints
 DEMO_REGISTERS = ("ges", "islp", "pacos", "anpr", "mercurius", "focus")
+DEMO_AUDITOR = "auditor"
+DEMO_CASE = "AN.12.L3.004711/2026"
 
 
 def _settings() -> Settings:
@@ -371,6 +373,7 @@ def web() -> None:
 @app.command()
 def demo() -> None:
     """Services, a demo account, realistic sample documents indexed, then the web interface."""
+    from case_store.cases import ensure_case
     from case_store.db import transaction
     from case_store.users import UserError, add_user, grant_register
 
@@ -389,9 +392,12 @@ def demo() -> None:
             display_name="Demo Rechercheur",
             clearance=2,
         )
+    with transaction(sessions) as session, contextlib.suppress(UserError):
+        add_user(session, DEMO_AUDITOR, DEMO_PASSWORD, role="auditor", unit="Controleorgaan", clearance=3)
     with transaction(sessions) as session:
         for register in DEMO_REGISTERS:
             grant_register(session, DEMO_USER, register, by="demo")
+        ensure_case(session, DEMO_CASE, title="Inbraakreeks Antwerpen-Gent", lead=DEMO_USER)
 
     log = (settings.data_dir / "logs" / "worker.log").resolve()
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -405,13 +411,15 @@ def demo() -> None:
         from ingest.sample_documents import write_sample_documents
 
         folder = (settings.data_dir / "demo" / "documents").resolve()
-        write_sample_documents(folder)
-        upload(paths=[folder], case=None, uploader=DEMO_USER, wait=True, timeout=300)
+        if not folder.exists():  # the same files on a second run: they end as `duplicate`
+            write_sample_documents(folder)
+        upload(paths=[folder], case=DEMO_CASE, uploader=DEMO_USER, wait=True, timeout=300)
         url = f"http://{settings.web_host}:{settings.web_port}/"
         typer.secho(f"\nSpeurder is ready at {url}", fg=typer.colors.GREEN, bold=True)
         typer.echo(
             f"Sign in as '{DEMO_USER}' with password '{DEMO_PASSWORD}'. Try: 1abc123, Vandenbossche, véhicule"
         )
+        typer.echo(f"The auditor '{DEMO_AUDITOR}' (same password) reads the audit log at {url}audit")
         typer.echo("Stop with Ctrl+C; `speurder services down` stops the services.\n")
         web()
     finally:

@@ -143,3 +143,53 @@ def test_audit_database_is_out_of_reach_of_the_operational_role(profile: Setting
     with pytest.raises(OperationalError, match="permission denied"), intruder.connect():
         pass
     intruder.dispose()
+
+
+def test_a_case_numbered_like_a_pv_is_opened_and_led(app_client: TestClient) -> None:
+    token = login(app_client)
+    number = "AN.12.L3.000815/2026"
+    created = app_client.post(
+        "/cases",
+        data={"number": number, "title": "Fietsdiefstallen", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    page = app_client.get(created.headers["location"])
+    assert page.status_code == 200
+    assert page.context["case"].role_of("rechercheur") == "lead"  # type: ignore[attr-defined]
+    listing = app_client.get("/cases")
+    assert number in listing.text
+
+
+def test_attaching_a_record_to_a_case_shows_it_to_the_team(
+    app_client: TestClient, profile: Settings, planted: list[tuple[Record, bool]]
+) -> None:
+    from case_store.cases import add_member
+    from case_store.db import make_engine, make_sessionmaker, transaction
+    from case_store.users import add_user
+    from tests.conftest import PASSWORD
+
+    engine = make_engine(profile.resolved_database_url)
+    with transaction(make_sessionmaker(engine)) as session:
+        add_user(session, "teamlid", PASSWORD, role="analyst", unit="FGP Gent", clearance=3)
+        add_member(session, "CASE-2026-001", "teamlid", "reader")
+    engine.dispose()
+    record = planted[0][0]  # islp: the lead sees it through a grant, the reader has none
+    login(app_client, "teamlid")
+    assert app_client.get(f"/api/records/{record.id}").status_code == 404
+    token = login(app_client)
+    attached = app_client.post(
+        f"/records/{record.id}/cases",
+        data={"case": "CASE-2026-001", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert attached.status_code == 303
+    login(app_client, "teamlid")
+    assert app_client.get(f"/api/records/{record.id}").json()["case_ids"] == ["CASE-2026-001"]
+    # A reader of the case may not attach records to it.
+    token = login(app_client, "teamlid")
+    other = planted[4][0]
+    refused = app_client.post(
+        f"/records/{other.id}/cases", data={"case": "CASE-2026-001", "csrf_token": token}
+    )
+    assert refused.status_code == 403

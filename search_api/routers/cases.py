@@ -71,7 +71,7 @@ def case_create(
     return RedirectResponse(f"/cases/{number}", status_code=303)
 
 
-@router.get("/cases/{number}", response_class=HTMLResponse)
+@router.get("/cases/{number:path}", response_class=HTMLResponse)
 def case_page(
     number: str,
     request: Request,
@@ -99,7 +99,7 @@ def case_page(
     return request.app.state.templates.TemplateResponse(request, template, context)
 
 
-@router.post("/cases/{number}/members", dependencies=[Csrf])
+@router.post("/cases/{number:path}/members", dependencies=[Csrf])
 def case_add_member(
     number: str,
     consultation: CurrentConsultation,
