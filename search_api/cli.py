@@ -161,6 +161,7 @@ def user_add(
             )
     except UserError as exc:
         _fail(str(exc))
+    _record_alteration("user_added", user=username, role=role, unit=unit, clearance=clearance)
     typer.echo(f"user {username} added")
 
 
@@ -179,6 +180,7 @@ def user_grant(
             grant_register(session, username, register, expires_at=until, by="cli")
     except UserError as exc:
         _fail(str(exc))
+    _record_alteration("grant", user=username, register=register, until=str(until) if until else None)
     typer.echo(f"{username} may consult {register}" + (f" until {until:%Y-%m-%d}" if until else ""))
 
 
@@ -193,6 +195,7 @@ def user_revoke(username: str, register: str) -> None:
             removed = revoke_register(session, username, register)
     except UserError as exc:
         _fail(str(exc))
+    _record_alteration("revoke", user=username, register=register, removed=removed)
     typer.echo(
         f"{username} no longer consults {register}" if removed else f"{username} had no grant on {register}"
     )
@@ -210,6 +213,7 @@ def user_grant_unit(
 
     with transaction(_sessions()) as session:
         grant_unit_register(session, unit, register, expires_at=until, by="cli")
+    _record_alteration("unit_grant", unit=unit, register=register, until=str(until) if until else None)
     typer.echo(f"unit {unit} may consult {register}" + (f" until {until:%Y-%m-%d}" if until else ""))
 
 
@@ -227,6 +231,7 @@ def case_create(
             create_case(session, number, title, created_by=lead)
     except (CaseError, ValueError) as exc:
         _fail(str(exc))
+    _record_alteration("case_created", case=number, lead=lead)
     typer.echo(f"case {number} opened, led by {lead}")
 
 
@@ -241,10 +246,20 @@ def case_add_member(number: str, username: str, role: str = "member") -> None:
             add_member(session, number, username, role)
     except CaseError as exc:
         _fail(str(exc))
+    _record_alteration("case_member", case=number, member=username, role=role)
     typer.echo(f"{username} is {role} of case {number}")
 
 
 # -- audit -----------------------------------------------------------------------------------------
+def _record_alteration(action: str, **details: object) -> None:
+    """Changes made from the command line are audited like those made in the web interface."""
+    from case_store.audit import Entry
+
+    _audit_log().append(
+        Entry(action=f"alteration.{action}", actor=f"cli:{getpass.getuser()}", unit="cli", details=details)
+    )
+
+
 def _audit_log():  # type: ignore[no-untyped-def]
     from case_store.audit import AuditLog, prepare_audit_engine
     from case_store.db import make_engine
