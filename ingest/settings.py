@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     audit_database_url: str = ""
     postgres_port: int = 47432
 
+    # Retention per record kind, in days: `speurder retention apply` removes what is older.
+    retention_days: dict[str, int] = {"plate_read": 365, "incident": 5 * 365, "briefing": 365}
+
     # Registers whose consultation needs a case number or legal ground (DESIGN §7).
     justified_registers: frozenset[str] = frozenset({"ang"})
     login_attempts_per_minute: int = 10

@@ -119,6 +119,41 @@ def index_reindex(
         typer.echo(f"{name}: {outcome['copied']} records, {outcome['old']} -> {outcome['new']}")
 
 
+@app.command()
+def retention(
+    action: Annotated[str, typer.Argument(help="apply")],
+    dry_run: Annotated[bool, typer.Option(help="Only say what would go")] = False,
+) -> None:
+    """Remove what is past its retention term (per kind: SPEURDER_RETENTION_DAYS); audited as erasure."""
+    from case_store.audit import Entry
+    from ingest.index.client import make_search_client
+    from ingest.index.retention import apply_retention
+
+    if action != "apply":
+        _fail("the only action is `apply`")
+    settings = _settings()
+    report = apply_retention(
+        make_search_client(settings), settings.index_prefix, settings.retention_days, dry_run=dry_run
+    )
+    if not dry_run:
+        _audit_log().append(
+            Entry(
+                action="erasure.retention",
+                actor=f"cli:{getpass.getuser()}",
+                unit="cli",
+                details={
+                    "cutoff": report.cutoff,
+                    "dropped": report.dropped_indices,
+                    "deleted": report.deleted,
+                },
+            )
+        )
+    for name in report.dropped_indices:
+        typer.echo(f"{'would drop' if dry_run else 'dropped'} {name}")
+    for kind, count in sorted(report.deleted.items()):
+        typer.echo(f"{kind}: {count} records deleted")
+
+
 # -- database and users ----------------------------------------------------------------------------
 def _sessions():  # type: ignore[no-untyped-def]
     from case_store.audit import prepare_audit_engine
@@ -439,6 +474,11 @@ def demo() -> None:
         web()
     finally:
         worker_process.terminate()
+
+
+from search_api.commands.ingest import ingest_command  # noqa: E402 - each command in its own module
+
+app.command(name="ingest")(ingest_command)
 
 
 def main() -> None:

@@ -40,6 +40,14 @@ FILTER_FIELDS = {
     "taal": "language",
     "langue": "language",
 }
+# Date conditions: `date:2026-01..2026-06` on the time of the fact, `asof:2026-03-01` on validity.
+DATE_FIELDS = {
+    "date": "occurred_at",
+    "datum": "occurred_at",
+    "asof": "asof",
+    "opdatum": "asof",
+    "audate": "asof",
+}
 _FILTER = re.compile(r"(?<!\S)(?P<field>[A-Za-z]+):(?P<value>\"[^\"]+\"|\S+)")
 
 
@@ -61,9 +69,10 @@ def parse_query(raw: str) -> ParsedQuery:
 
     def take_filter(match: re.Match[str]) -> str:
         name = match.group("field").lower()
-        if name not in FILTER_FIELDS:
+        target = FILTER_FIELDS.get(name) or DATE_FIELDS.get(name)
+        if target is None:
             return match.group()
-        filters.setdefault(FILTER_FIELDS[name], []).append(match.group("value").strip('"'))
+        filters.setdefault(target, []).append(match.group("value").strip('"'))
         return " "
 
     rest = _FILTER.sub(take_filter, raw)
@@ -97,7 +106,13 @@ def build_search(
             }
         )
     filters: list[dict[str, Any]] = [access]
-    filters += [{"terms": {name: list(values)}} for name, values in sorted(parsed.filters.items())]
+    for name, values in sorted(parsed.filters.items()):
+        if name == "asof":
+            filters += [valid_on(value) for value in values]
+        elif name == "occurred_at":
+            filters += [date_range(value) for value in values]
+        else:
+            filters.append({"terms": {name: list(values)}})
     query: dict[str, Any] = {"bool": {"filter": filters}}
     if should:
         query["bool"]["should"] = should
@@ -124,6 +139,65 @@ def build_search(
             "register": {"terms": {"field": "register", "size": 20}},
             "language": {"terms": {"field": "language", "size": 10}},
         },
+    }
+
+
+_DAY = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _day(value: str) -> str:
+    if not _DAY.match(value):
+        raise QueryError(f"{value!r} is not a date; write 2026, 2026-03 or 2026-03-15")
+    return value
+
+
+def _after(value: str) -> str:
+    """The first moment after the year, month or day written."""
+    unit = {4: "y", 7: "M", 10: "d"}[len(_day(value))]
+    return f"{value}||+1{unit}"
+
+
+def date_range(value: str) -> dict[str, Any]:
+    """`2026-01..2026-06`, `2026-03-15`, `..2025` or `2026..`: facts in that period, ends included."""
+    start, sep, stop = value.partition("..")
+    if not sep:
+        stop = start
+    bounds: dict[str, str] = {}
+    if start:
+        bounds["gte"] = _day(start)
+    if stop:
+        bounds["lt"] = _after(stop)
+    if not bounds:
+        raise QueryError("a date range needs at least one end: 2026-01..2026-06")
+    return {"range": {"occurred_at": {**bounds, "format": "strict_date_optional_time||yyyy||yyyy-MM"}}}
+
+
+def valid_on(value: str) -> dict[str, Any]:
+    """Records valid on a day (licence statuses, bans): started by then and not yet ended."""
+    day = _day(value)
+    if len(day) != 10:
+        raise QueryError(f"asof wants a day, like 2026-03-15, not {value!r}")
+    return {
+        "bool": {
+            "filter": [
+                {
+                    "bool": {
+                        "should": [
+                            {"range": {"valid_from": {"lte": day}}},
+                            {"bool": {"must_not": {"exists": {"field": "valid_from"}}}},
+                        ]
+                    }
+                },
+                {
+                    "bool": {
+                        "should": [
+                            {"range": {"valid_to": {"gte": day}}},
+                            {"bool": {"must_not": {"exists": {"field": "valid_to"}}}},
+                        ]
+                    }
+                },
+            ]
+        }
     }
 
 

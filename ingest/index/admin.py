@@ -15,8 +15,11 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError, RequestError
 
-from ingest.index.mapping import index_settings, index_template
+from ingest.index.mapping import index_settings, index_template, monthly_template
 from ingest.records import KINDS
+
+# High-volume kinds get one index per month of `occurred_at`: retention drops whole months.
+MONTHLY_KINDS = frozenset({"plate_read"})
 
 
 def template_name(prefix: str) -> str:
@@ -34,6 +37,14 @@ def _stamp() -> str:
 
 def put_template(client: OpenSearch, prefix: str) -> None:
     client.indices.put_index_template(name=template_name(prefix), body=index_template(prefix))
+    for kind in MONTHLY_KINDS:
+        client.indices.put_index_template(
+            name=f"{prefix}-{kind}-monthly", body=monthly_template(prefix, kind)
+        )
+
+
+def partition_index(prefix: str, kind: str, moment: datetime) -> str:
+    return f"{prefix}-{kind}-{moment:%Y.%m}"
 
 
 def ensure_indices(client: OpenSearch, prefix: str, kinds: Iterable[str] = KINDS) -> list[str]:
@@ -42,7 +53,7 @@ def ensure_indices(client: OpenSearch, prefix: str, kinds: Iterable[str] = KINDS
     created = []
     for kind in kinds:
         alias = write_alias(prefix, kind)
-        if client.indices.exists_alias(name=alias):
+        if kind in MONTHLY_KINDS or client.indices.exists_alias(name=alias):
             continue
         name = f"{alias}-{_stamp()}"
         try:
@@ -70,6 +81,8 @@ def reindex_kind(client: OpenSearch, prefix: str, kind: str) -> dict[str, Any]:
     The new index starts with no replicas and no refresh (fast bulk load), gets its settings back, and
     only then takes over both aliases; on any failure it is deleted and the old one keeps serving.
     """
+    if kind in MONTHLY_KINDS:
+        raise ValueError(f"{kind} is kept in monthly partitions, which are not rebuilt by alias swap yet")
     old = concrete_index(client, prefix, kind)
     new = f"{write_alias(prefix, kind)}-{_stamp()}"
     put_template(client, prefix)
@@ -129,3 +142,5 @@ def drop_all(client: OpenSearch, prefix: str) -> None:
     for name in indices:
         client.indices.delete(index=name, ignore_unavailable=True)
     client.indices.delete_index_template(name=template_name(prefix), ignore=[404])
+    for kind in MONTHLY_KINDS:
+        client.indices.delete_index_template(name=f"{prefix}-{kind}-monthly", ignore=[404])

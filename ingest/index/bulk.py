@@ -9,7 +9,7 @@ from typing import Any
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import streaming_bulk
 
-from ingest.index.admin import write_alias
+from ingest.index.admin import MONTHLY_KINDS, partition_index, write_alias
 from ingest.records import Record
 
 
@@ -19,11 +19,18 @@ class BulkResult:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+def target_index(prefix: str, record: Record) -> str:
+    """The kind's write alias, or for a monthly kind the partition of the record's month."""
+    if record.kind in MONTHLY_KINDS:
+        return partition_index(prefix, record.kind, record.occurred_at or record.recorded_at)
+    return write_alias(prefix, record.kind)
+
+
 def _actions(prefix: str, records: Iterable[Record]) -> Iterator[dict[str, Any]]:
     for record in records:
         yield {
             "_op_type": "index",
-            "_index": write_alias(prefix, record.kind),
+            "_index": target_index(prefix, record),
             "_id": record.id,
             "_source": record.document(),
         }

@@ -52,3 +52,17 @@ def index_template(prefix: str) -> dict[str, Any]:
         "priority": 100,
         "template": {"settings": {"index": index_settings()}, "mappings": index_mapping()},
     }
+
+
+def monthly_template(prefix: str, kind: str) -> dict[str, Any]:
+    """Monthly partitions `<prefix>-<kind>-YYYY.MM` are created by their first write and join the
+    read alias by themselves; the template wins over the general one by its priority."""
+    return {
+        "index_patterns": [f"{prefix}-{kind}-*"],
+        "priority": 200,
+        "template": {
+            "settings": {"index": index_settings()},
+            "mappings": index_mapping(),
+            "aliases": {prefix: {}},
+        },
+    }
