@@ -54,7 +54,8 @@ def test_plate_reads_go_to_monthly_partitions_and_retention_drops_old_months(
     reads = [read(n, NOW - timedelta(days=10 * n)) for n in range(43)]
     assert not write_records(search, prefix, reads, refresh="wait_for").errors
     partitions = sorted(search.indices.get(index=f"{prefix}-plate_read-*"))
-    assert partitions == sorted({f"{prefix}-plate_read-{r.occurred_at:%Y.%m}" for r in reads if r.occurred_at})
+    months = {f"{r.occurred_at:%Y.%m}" for r in reads if r.occurred_at}
+    assert partitions == sorted(f"{prefix}-plate_read-{month}" for month in months)
     assert len(partitions) == 14
     assert search.count(index=prefix)["count"] == 43  # the read alias spans every partition
 
