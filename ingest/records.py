@@ -27,6 +27,9 @@ Date = Annotated[datetime, Mapped(type="date")]
 Day = Annotated[date, Mapped(type="date", format="strict_date")]
 Small = Annotated[int, Mapped(type="byte")]
 Count = Annotated[int, Mapped(type="long")]
+# Money in a register's own currency: exact to the cent, as an officer reads it on the fine.
+Amount = Annotated[float, Mapped(type="scaled_float", scaling_factor=100)]
+Flag = Annotated[bool, Mapped(type="boolean")]
 # Free text: folded for any language, plus one stemmed sub-field per language we serve.
 Text = Annotated[
     str,
@@ -165,8 +168,184 @@ class DocumentDetails(Closed):
     message_id: Keyword | None = None
 
 
+class PvDetails(Closed):
+    """A proces-verbaal (ISLP)."""
+
+    pv_number: Identifier | None = None
+    offence: Text | None = None
+    offence_code: Keyword | None = None
+    legal_basis: Keyword | None = None
+    parquet_number: Identifier | None = None
+    status: Keyword | None = None
+
+
+class FineDetails(Closed):
+    """An immediate collection (ISLP) or a fine for a foreign resident (Cross Border Exchange)."""
+
+    fine_number: Identifier | None = None
+    pv_number: Identifier | None = None
+    offence: Text | None = None
+    offence_code: Keyword | None = None
+    amount: Amount | None = None
+    currency: Keyword | None = None
+    country: Keyword | None = None
+    paid: Flag | None = None
+    payment_status: Keyword | None = None
+    measured_speed: Count | None = None
+    speed_limit: Count | None = None
+
+
+class HearingDetails(Closed):
+    """A hearing of a suspect, witness or victim (ISLP)."""
+
+    pv_number: Identifier | None = None
+    hearing_type: Keyword | None = None
+    salduz_category: Keyword | None = None
+    interpreter: Flag | None = None
+    hearing_language: Keyword | None = None
+    duration_minutes: Count | None = None
+
+
+class InformationDetails(Closed):
+    """Registered information (ISLP): what was learnt, how reliable, from whom."""
+
+    information_number: Identifier | None = None
+    information_type: Keyword | None = None
+    reliability: Keyword | None = None
+    source_evaluation: Keyword | None = None
+
+
+class SeizureDetails(Closed):
+    """A seized item with its barcode (PacOs)."""
+
+    barcode: Identifier | None = None
+    item: Text | None = None
+    item_category: Keyword | None = None
+    quantity: Count | None = None
+    seizure_number: Identifier | None = None
+    pv_number: Identifier | None = None
+    storage_location: Keyword | None = None
+    status: Keyword | None = None
+
+
+class AlertDetails(Closed):
+    """An alert on a person or a vehicle (ANG); a person's aliases are extra persons with role `alias`."""
+
+    alert_number: Identifier | None = None
+    alert_type: Keyword | None = None
+    measure: Keyword | None = None
+    instruction: Text | None = None
+    reason: Text | None = None
+    issuing_authority: Keyword | None = None
+    dangerous: Flag | None = None
+
+
+class PlateReadDetails(Closed):
+    """One camera's read of a plate (ANPR), alone or as part of a trajectory control."""
+
+    read_id: Keyword | None = None
+    camera_id: Keyword | None = None
+    camera_location: Text | None = None
+    direction: Keyword | None = None
+    lane: Small | None = None
+    speed: Count | None = None
+    speed_limit: Count | None = None
+    trajectory_id: Keyword | None = None
+    average_speed: Count | None = None
+    confidence: Small | None = None
+    hit_list: Keyword | None = None
+
+
+class VisaCheckDetails(Closed):
+    """A visa and fingerprint check at the border or in the country (Belvis)."""
+
+    visa_number: Identifier | None = None
+    visa_type: Keyword | None = None
+    travel_document_number: Identifier | None = None
+    nationality: Keyword | None = None
+    check_location: Keyword | None = None
+    afis_result: Keyword | None = None
+    sis_result: Keyword | None = None
+    ang_result: Keyword | None = None
+    interpol_result: Keyword | None = None
+    decision: Keyword | None = None
+
+
+class AdminReportDetails(Closed):
+    """An administrative report to the Immigration Office (Raavis)."""
+
+    report_number: Identifier | None = None
+    immigration_reference: Identifier | None = None
+    nationality: Keyword | None = None
+    residence_status: Keyword | None = None
+    decision: Keyword | None = None
+    detention: Flag | None = None
+
+
+class BorderCheckDetails(Closed):
+    """A border check of a passenger or crew member, by sea or air (Aquatask, Aerotask)."""
+
+    flight_or_vessel: Keyword | None = None
+    carrier: Keyword | None = None
+    border_post: Keyword | None = None
+    direction: Keyword | None = None
+    role: Keyword | None = None
+    gendec: Identifier | None = None
+    travel_document_number: Identifier | None = None
+    nationality: Keyword | None = None
+    origin: Keyword | None = None
+    destination: Keyword | None = None
+    result: Keyword | None = None
+
+
+class LicenceStatusDetails(Closed):
+    """The state of a driving licence over one validity period (Mercurius)."""
+
+    licence_number: Identifier | None = None
+    status: Keyword | None = None
+    categories: list[Keyword] = Field(default_factory=list)
+    ban_reason: Text | None = None
+    ban_authority: Keyword | None = None
+    ban_reference: Identifier | None = None
+
+
+class IncidentDetails(Closed):
+    """A 101 call and its handling (FOCUS@GPI)."""
+
+    incident_number: Identifier | None = None
+    incident_type: Keyword | None = None
+    priority: Small | None = None
+    status: Keyword | None = None
+    caller_phone: Identifier | None = None
+    dispatched_unit: Keyword | None = None
+
+
+class BriefingDetails(Closed):
+    """A briefing item for patrols (FOCUS@GPI)."""
+
+    briefing_number: Identifier | None = None
+    briefing_type: Keyword | None = None
+    audience: Keyword | None = None
+    instruction: Text | None = None
+
+
 class Details(Closed):
+    """Kind-specific fields: one closed sub-model per kind, filled only for the record's own kind."""
+
     document: DocumentDetails | None = None
+    pv: PvDetails | None = None
+    fine: FineDetails | None = None
+    hearing: HearingDetails | None = None
+    information: InformationDetails | None = None
+    seizure: SeizureDetails | None = None
+    alert: AlertDetails | None = None
+    plate_read: PlateReadDetails | None = None
+    visa_check: VisaCheckDetails | None = None
+    admin_report: AdminReportDetails | None = None
+    border_check: BorderCheckDetails | None = None
+    licence_status: LicenceStatusDetails | None = None
+    incident: IncidentDetails | None = None
+    briefing: BriefingDetails | None = None
 
 
 class Provenance(Closed):
