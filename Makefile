@@ -5,7 +5,7 @@ VENV := .venv
 SPEURDER := $(VENV)/bin/speurder
 # Debian packages the services and tests need; installed only when one is missing.
 DEBIAN_PACKAGES := openjdk-17-jre-headless maven tesseract-ocr tesseract-ocr-nld tesseract-ocr-fra \
-	tesseract-ocr-deu tesseract-ocr-eng frog frogdata uctodata redis-server postgresql
+	tesseract-ocr-deu tesseract-ocr-eng frog frogdata uctodata redis-server postgresql chromium
 # Test runs use the production path too: S3, PostgreSQL and the system Redis.
 TEST_ENV := SPEURDER_ENVIRONMENT=test SPEURDER_REDIS_EMBEDDED=false
 

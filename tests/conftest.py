@@ -5,6 +5,7 @@ In CI a service that cannot start fails the run: nothing here ever skips.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -24,6 +26,7 @@ from case_store.db import create_schema, make_engine, make_sessionmaker, transac
 from case_store.users import add_user, grant_register
 from ingest.index.admin import drop_all, ensure_indices
 from ingest.index.client import make_search_client
+from ingest.sample_documents import SampleDocument, write_sample_documents
 from ingest.settings import Settings
 from search_api.app import create_app
 from search_api.services import ALL, ServiceContext, make_service
@@ -125,6 +128,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
             value = str(value).lower()
         elif isinstance(value, set | frozenset | list | tuple):
             value = json.dumps(sorted(value))
+        elif isinstance(value, dict):
+            value = json.dumps(value)
         env[f"SPEURDER_{key.upper()}"] = str(value)
     return env
 
@@ -192,3 +197,40 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     name = f"speurder_unit_{uuid.uuid4().hex[:10]}"
     yield _postgres_database(name)
     _drop_postgres_database(name)
+
+
+def wait_for_batch(client: TestClient, batch: str, timeout: float = 180) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(f"/api/batches/{batch}").json()
+        if status["done"] or time.monotonic() > deadline:
+            return status
+        time.sleep(0.5)
+
+
+def upload(
+    client: TestClient, token: str, files: list[tuple[str, bytes]], case: str | None = None
+) -> dict[str, Any]:
+    response = client.post(
+        "/api/documents",
+        files=[("files", (name, io.BytesIO(content))) for name, content in files],
+        data={"case": case} if case else {},
+        headers={"X-CSRF-Token": token},
+    )
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> list[SampleDocument]:
+    return write_sample_documents(tmp_path_factory.mktemp("samples"))
+
+
+@pytest.fixture(scope="session")
+def indexed_samples(app_client: TestClient, worker: object, samples: list[SampleDocument]) -> dict[str, Any]:
+    """The three sample documents uploaded through the API and taken to their final state."""
+    token = login(app_client)
+    answer = upload(app_client, token, [(doc.path.name, doc.path.read_bytes()) for doc in samples])
+    status = wait_for_batch(app_client, answer["batch"])
+    assert status["done"], status
+    return status

@@ -5,65 +5,26 @@ Upload (API and CLI) → blob store under SHA-256 → ledger → worker → Tika
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.sample_documents import SampleDocument, write_sample_documents
+from ingest.sample_documents import SampleDocument
 from ingest.settings import Settings
-from tests.conftest import ROOT, login, settings_env
+from tests.conftest import ROOT, login, settings_env, upload, wait_for_batch
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for_batch(client: TestClient, batch: str, timeout: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = client.get(f"/api/batches/{batch}").json()
-        if status["done"] or time.monotonic() > deadline:
-            return status
-        time.sleep(0.5)
-
-
-def upload(
-    client: TestClient, token: str, files: list[tuple[str, bytes]], case: str | None = None
-) -> dict[str, Any]:
-    response = client.post(
-        "/api/documents",
-        files=[("files", (name, io.BytesIO(content))) for name, content in files],
-        data={"case": case} if case else {},
-        headers={"X-CSRF-Token": token},
-    )
-    assert response.status_code == 202, response.text
-    return response.json()
 
 
 def search(client: TestClient, query: str) -> dict[str, Any]:
     response = client.get("/api/search", params={"q": query})
     assert response.status_code == 200, response.text
     return response.json()
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> list[SampleDocument]:
-    return write_sample_documents(tmp_path_factory.mktemp("samples"))
-
-
-@pytest.fixture(scope="module")
-def indexed_samples(app_client: TestClient, worker: object, samples: list[SampleDocument]) -> dict[str, Any]:
-    """The three sample documents uploaded through the API and taken to their final state."""
-    token = login(app_client)
-    answer = upload(app_client, token, [(doc.path.name, doc.path.read_bytes()) for doc in samples])
-    status = wait_for_batch(app_client, answer["batch"])
-    assert status["done"], status
-    return status
 
 
 def test_api_upload_indexes_pdf_docx_and_email(indexed_samples: dict[str, Any]) -> None:
