@@ -193,3 +193,13 @@ def test_attaching_a_record_to_a_case_shows_it_to_the_team(
         f"/records/{other.id}/cases", data={"case": "CASE-2026-001", "csrf_token": token}
     )
     assert refused.status_code == 403
+
+
+def test_search_page_renders_register_records_as_cards(
+    app_client: TestClient, planted: list[tuple[Record, bool]]
+) -> None:
+    login(app_client)
+    page = app_client.get("/search", params={"q": WORD})
+    assert page.status_code == 200
+    shown = [hit.id for hit in page.context["result"].hits]  # type: ignore[attr-defined]
+    assert shown and all(f'href="/records/{record_id}"' in page.text for record_id in shown)
