@@ -12,8 +12,16 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import RequestError
 from pydantic import ValidationError
 
-from ingest.index.admin import concrete_index, drop_all, ensure_indices, reindex_kind, write_alias
+from ingest.index.admin import (
+    concrete_index,
+    drop_all,
+    ensure_indices,
+    reindex_kind,
+    template_name,
+    write_alias,
+)
 from ingest.index.bulk import write_records
+from ingest.index.mapping import index_template
 from ingest.records import Record, index_mapping, record_id
 
 REQUIRED_MODULES = {
@@ -120,3 +128,22 @@ def test_reindex_by_alias_swap_keeps_search_answering(search: OpenSearch, prefix
     # Writes go to the new index through the write alias.
     write_records(search, prefix, [pv(5000)], refresh="wait_for")
     assert search.count(index=outcome["new"])["count"] == 2001
+
+
+def test_existing_indices_learn_new_fields_in_place(search: OpenSearch, prefix: str) -> None:
+    # Indices made by an older release, whose template lacked a field today's records carry.
+    drop_all(search, prefix)
+    older = index_template(prefix)
+    del older["template"]["mappings"]["properties"]["summary"]
+    search.indices.put_index_template(name=template_name(prefix), body=older)
+    search.indices.create(
+        index=f"{prefix}-pv-older",
+        body={"aliases": {prefix: {}, write_alias(prefix, "pv"): {"is_write_index": True}}},
+    )
+    record = pv(9)
+    record.summary = "Samenvatting die de oude mapping niet kende."
+    assert write_records(
+        search, prefix, [record], refresh="wait_for"
+    ).errors  # refused: the mapping is closed
+    ensure_indices(search, prefix, kinds=["pv"])
+    assert not write_records(search, prefix, [record], refresh="wait_for").errors

@@ -16,7 +16,7 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import NotFoundError, RequestError
 
 from ingest.index.mapping import index_settings, index_template, monthly_template
-from ingest.records import KINDS
+from ingest.records import KINDS, index_mapping
 
 # High-volume kinds get one index per month of `occurred_at`: retention drops whole months.
 MONTHLY_KINDS = frozenset({"plate_read"})
@@ -48,8 +48,21 @@ def partition_index(prefix: str, kind: str, moment: datetime) -> str:
 
 
 def ensure_indices(client: OpenSearch, prefix: str, kinds: Iterable[str] = KINDS) -> list[str]:
-    """Create the template and, for each kind without one, its first index; return what was created."""
+    """Create the template and, for each kind without one, its first index; return what was created.
+
+    Existing indices get the current mapping too: new fields are added in place (the mapping is closed,
+    so a record with a field its index does not know would be refused). A change that cannot be made in
+    place (another type, another analyser) needs `speurder index reindex`, and says so.
+    """
     put_template(client, prefix)
+    if client.indices.exists_alias(name=prefix):
+        try:
+            client.indices.put_mapping(index=prefix, body=index_mapping())
+        except RequestError as exc:
+            raise RuntimeError(
+                f"the indices under {prefix} have a mapping the current one cannot extend in place "
+                f"({exc.error}); rebuild them with `speurder index reindex`"
+            ) from exc
     created = []
     for kind in kinds:
         alias = write_alias(prefix, kind)
