@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import datetime
@@ -31,12 +28,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(case_app, name="case")
-
-DEMO_USER = "demo"
-DEMO_PASSWORD = "speurder-demo-2026"  # noqa: S105 - the demo login `make demo` prints
-DEMO_REGISTERS = ("ges", "islp", "pacos", "anpr", "mercurius", "focus")
-DEMO_AUDITOR = "auditor"
-DEMO_CASE = "AN.12.L3.004711/2026"
 
 
 def _settings() -> Settings:
@@ -420,65 +411,13 @@ def web() -> None:
     uvicorn.run(create_app(settings), host=settings.web_host, port=settings.web_port, log_level="info")
 
 
-@app.command()
-def demo() -> None:
-    """Services, a demo account, realistic sample documents indexed, then the web interface."""
-    from case_store.cases import ensure_case
-    from case_store.db import transaction
-    from case_store.users import UserError, add_user, grant_register
-
-    settings = _settings()
-    services_up(names=None, all_=False)
-    index_create()
-    sessions = _sessions()
-    # A second `make demo` keeps the account.
-    with transaction(sessions) as session, contextlib.suppress(UserError):
-        add_user(
-            session,
-            DEMO_USER,
-            DEMO_PASSWORD,
-            role="investigator",
-            unit="PZ Antwerpen/Recherche",
-            display_name="Demo Rechercheur",
-            clearance=2,
-        )
-    with transaction(sessions) as session, contextlib.suppress(UserError):
-        add_user(session, DEMO_AUDITOR, DEMO_PASSWORD, role="auditor", unit="Controleorgaan", clearance=3)
-    with transaction(sessions) as session:
-        for register in DEMO_REGISTERS:
-            grant_register(session, DEMO_USER, register, by="demo")
-        ensure_case(session, DEMO_CASE, title="Inbraakreeks Antwerpen-Gent", lead=DEMO_USER)
-
-    log = (settings.data_dir / "logs" / "worker.log").resolve()
-    log.parent.mkdir(parents=True, exist_ok=True)
-    worker_process = subprocess.Popen(
-        [sys.executable, "-m", "search_api.cli", "worker", "--concurrency", "1"],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        from ingest.sample_documents import write_sample_documents
-
-        folder = (settings.data_dir / "demo" / "documents").resolve()
-        if not folder.exists():  # the same files on a second run: they end as `duplicate`
-            write_sample_documents(folder)
-        upload(paths=[folder], case=DEMO_CASE, uploader=DEMO_USER, wait=True, timeout=300)
-        url = f"http://{settings.web_host}:{settings.web_port}/"
-        typer.secho(f"\nSpeurder is ready at {url}", fg=typer.colors.GREEN, bold=True)
-        typer.echo(
-            f"Sign in as '{DEMO_USER}' with password '{DEMO_PASSWORD}'. Try: 1abc123, Vandenbossche, véhicule"
-        )
-        typer.echo(f"The auditor '{DEMO_AUDITOR}' (same password) reads the audit log at {url}audit")
-        typer.echo("Stop with Ctrl+C; `speurder services down` stops the services.\n")
-        web()
-    finally:
-        worker_process.terminate()
-
-
-from search_api.commands.ingest import ingest_command  # noqa: E402 - each command in its own module
+from search_api.commands.demo import demo_command  # noqa: E402 - each command in its own module
+from search_api.commands.generate import generate_command  # noqa: E402
+from search_api.commands.ingest import ingest_command  # noqa: E402
 
 app.command(name="ingest")(ingest_command)
+app.command(name="generate")(generate_command)
+app.command(name="demo")(demo_command)
 
 
 def main() -> None:
