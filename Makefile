@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := openjdk-17-jre-headless maven tesseract-ocr tesseract-ocr-nld
 # Test runs use the production path too: S3, PostgreSQL and the system Redis.
 TEST_ENV := SPEURDER_ENVIRONMENT=test SPEURDER_REDIS_EMBEDDED=false
 
-.PHONY: demo test install system-deps services down lint clean
+.PHONY: demo test bench install system-deps services down lint clean
 
 demo: install
 	$(SPEURDER) demo
@@ -17,6 +17,11 @@ demo: install
 test: install
 	$(TEST_ENV) $(SPEURDER) services up --all
 	$(TEST_ENV) $(VENV)/bin/pytest
+
+# Benchmark B1 in full (1,000,000 records, about an hour): writes bench/results/b1.json.
+bench: install
+	$(SPEURDER) services up opensearch
+	$(VENV)/bin/python -m bench.b1_ingest
 
 install: system-deps $(VENV)/.installed
 

@@ -4,6 +4,7 @@ bad rows and bad mappings reported by line, and the transforms each on their own
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -450,3 +451,66 @@ def test_numbers_and_yes_no() -> None:
     assert boolean("J") is True and boolean("non") is False and boolean("1") is True
     with pytest.raises(TransformError):
         boolean("misschien")
+
+
+# -- the compiled engine and the overlapping writer ------------------------------------------------
+NUMBERS = {
+    "source": "x",
+    "kinds": ["plate_read"],
+    "format": "ndjson",
+    "keys": ["id"],
+    "record": {
+        "title": "id",
+        "vehicles": [{"plate": "plate"}],
+        "addresses": [{"geo": {"lat": "lat", "lon": "lon"}}],
+    },
+    "details": {"plate_read": {"speed": "speed", "lane": "lane"}},
+}
+
+
+def test_numbers_held_as_numbers_read_as_their_text_reads() -> None:
+    engine = Engine(Mapping.model_validate(NUMBERS))
+    row = {"id": "R1", "plate": "1-abc-123", "lat": 50.9312, "lon": 4, "speed": 105, "lane": " 2 "}
+    record = engine.build(row).record
+    assert record.addresses[0].geo is not None
+    assert (record.addresses[0].geo.lat, record.addresses[0].geo.lon) == (50.9312, 4.0)
+    assert record.details.plate_read is not None
+    assert (record.details.plate_read.speed, record.details.plate_read.lane) == (105, 2)
+    # What the text of a value says decides, as it did when every value went through its text.
+    for change, reason in [
+        ({"speed": True}, "'True' is not a whole number"),
+        ({"speed": 1.5}, "'1.5' is not a whole number"),
+        ({"lat": 1e20}, "'1e+20' is not an amount"),
+        ({"lat": float("nan")}, "'nan' is not an amount"),
+    ]:
+        with pytest.raises(RowError, match=re.escape(reason)):
+            engine.build({**row, **change})
+
+
+def test_a_value_that_fails_its_transform_fails_every_time_it_comes() -> None:
+    engine = Engine(Mapping.model_validate(NUMBERS))
+    row = {"id": "R1", "plate": "1-abc-123", "lat": 50.9, "lon": 4.3}
+    for _ in range(3):  # transforms remember their results, never their failures
+        assert engine.build(row).record.vehicles[0].plate == "1ABC123"
+        with pytest.raises(RowError, match="'not a plate at all' is not a number plate"):
+            engine.build({**row, "plate": "not a plate at all"})
+
+
+def test_a_large_export_goes_in_chunk_after_chunk_with_refusals_by_id(
+    search: OpenSearch, prefix: str, tmp_path: Path
+) -> None:
+    rows = [json.loads(line) for line in sample_of(mapping_path("anpr")).read_text().splitlines()]
+    export = tmp_path / "anpr.ndjson"
+    with export.open("w") as out:
+        for n in range(2_600):  # several chunks, two of them on their way while the next is made
+            row = {**rows[n % len(rows)], "readId": f"AMS-TEST-{n:06d}"}
+            if n == 1_234:
+                row["camera"] = {**row["camera"], "lat": 123.4}
+            out.write(json.dumps(row) + "\n")
+    mapping = load_mapping(mapping_path("anpr"))
+    ids = [record.id for record in parse_file(mapping, export)]
+    report = ingest_file(search, prefix, mapping, export, refresh="wait_for")
+    assert report.read == 2_600 and report.indexed == 2_599 and report.rejected == []
+    assert list(report.refused) == [ids[1_234]]
+    found = search.count(index=prefix, body={"query": {"prefix": {"source_ref": "AMS-TEST-"}}})
+    assert found["count"] == 2_599

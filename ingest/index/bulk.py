@@ -1,9 +1,21 @@
-"""Idempotent bulk writes: a record's id is its `_id`, so a retried batch overwrites, never duplicates."""
+"""Idempotent bulk writes: a record's id is its `_id`, so a retried batch overwrites, never duplicates.
+
+The caller's thread turns records into bulk lines (for a register export that is where the rows are
+parsed); up to `in_flight` chunks travel to OpenSearch meanwhile on their own threads, so the cluster
+indexes one chunk while the next is being made. Each record is serialised once, by pydantic, straight
+to the JSON of its bulk line.
+"""
 
 from __future__ import annotations
 
+import json
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from opensearchpy import OpenSearch
@@ -11,6 +23,12 @@ from opensearchpy.helpers import streaming_bulk
 
 from ingest.index.admin import MONTHLY_KINDS, partition_index, write_alias
 from ingest.records import Record
+
+Line = tuple[str, str]  # the action line and the document line of one record
+Outcome = tuple[bool, dict[str, Any]]
+# What is read of each item of a bulk response; the rest (shards, versions, index) is never sent.
+_OUTCOME = "items.*._id,items.*.status,items.*.error"
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps with options makes one a call
 
 
 @dataclass
@@ -22,18 +40,60 @@ class BulkResult:
 def target_index(prefix: str, record: Record) -> str:
     """The kind's write alias, or for a monthly kind the partition of the record's month."""
     if record.kind in MONTHLY_KINDS:
-        return partition_index(prefix, record.kind, record.occurred_at or record.recorded_at)
+        moment = record.occurred_at or record.recorded_at
+        return _partition(prefix, record.kind, moment.year, moment.month)
     return write_alias(prefix, record.kind)
 
 
-def _actions(prefix: str, records: Iterable[Record]) -> Iterator[dict[str, Any]]:
-    for record in records:
-        yield {
-            "_op_type": "index",
-            "_index": target_index(prefix, record),
-            "_id": record.id,
-            "_source": record.document(),
-        }
+@lru_cache(maxsize=4096)
+def _partition(prefix: str, kind: str, year: int, month: int) -> str:
+    # By month, not by moment: formatting a moment costs more than the rest of a record's bulk lines.
+    return partition_index(prefix, kind, datetime(year, month, 1))
+
+
+def bulk_lines(prefix: str, record: Record) -> Line:
+    """A record as its two bulk lines; the document is `record.document()`, serialised."""
+    action = _COMPACT.encode({"index": {"_index": target_index(prefix, record), "_id": record.id}})
+    return action, record.model_dump_json(exclude_none=True, by_alias=True)
+
+
+def _as_is(line: Line) -> Line:
+    return line
+
+
+def _send(client: OpenSearch, chunk: list[Line], refresh: bool | str) -> list[Outcome]:
+    # streaming_bulk does not retry unless told: back off on 429 (queue full) a few times.
+    return list(
+        streaming_bulk(
+            client,
+            chunk,
+            chunk_size=len(chunk),
+            expand_action_callback=_as_is,
+            max_retries=5,
+            initial_backoff=1,
+            raise_on_error=False,
+            raise_on_exception=True,
+            refresh=refresh,
+            filter_path=_OUTCOME,
+        )
+    )
+
+
+def _chunks(lines: Iterator[Line], size: int) -> Iterator[list[Line]]:
+    while chunk := list(islice(lines, size)):
+        yield chunk
+
+
+def _tally(outcomes: list[Outcome], result: BulkResult) -> None:
+    for ok, item in outcomes:
+        outcome = item.get("index", {})
+        if ok:
+            result.written += 1
+        else:
+            reason = outcome.get("error", {})
+            if isinstance(reason, dict):
+                reason = f"{reason.get('type')}: {reason.get('reason')}"
+            result.errors[str(outcome.get("_id"))] = str(reason)
 
 
 def write_records(
@@ -43,26 +103,25 @@ def write_records(
     *,
     chunk_size: int = 500,
     refresh: bool | str = False,
+    in_flight: int = 2,
 ) -> BulkResult:
-    """Write records in chunks; rejected records are reported by id, the others go in."""
+    """Write records in chunks; rejected records are reported by id, the others go in.
+
+    At most `in_flight` chunks are on their way while the next one is made, so memory stays bounded
+    by a few chunks however many records come; outcomes are tallied in the records' order.
+    """
     result = BulkResult()
-    # streaming_bulk does not retry unless told: back off on 429 (queue full) a few times.
-    for ok, item in streaming_bulk(
-        client,
-        _actions(prefix, records),
-        chunk_size=chunk_size,
-        max_retries=5,
-        initial_backoff=1,
-        raise_on_error=False,
-        raise_on_exception=True,
-        refresh=refresh,
-    ):
-        outcome = item.get("index", {})
-        if ok:
-            result.written += 1
-        else:
-            reason = outcome.get("error", {})
-            if isinstance(reason, dict):
-                reason = f"{reason.get('type')}: {reason.get('reason')}"
-            result.errors[str(outcome.get("_id"))] = str(reason)
+    pending: deque[Future[list[Outcome]]] = deque()
+    lines = (bulk_lines(prefix, record) for record in records)
+    with ThreadPoolExecutor(max_workers=max(1, in_flight), thread_name_prefix="bulk") as pool:
+        try:
+            for chunk in _chunks(lines, chunk_size):
+                pending.append(pool.submit(_send, client, chunk, refresh))
+                if len(pending) > in_flight:
+                    _tally(pending.popleft().result(), result)
+            while pending:
+                _tally(pending.popleft().result(), result)
+        finally:
+            for future in pending:  # a failure: what has not started yet is not sent
+                future.cancel()
     return result

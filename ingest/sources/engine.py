@@ -1,20 +1,22 @@
 """Row → Record: a validated mapping applied to one row of an export.
 
-The mapping is compiled once into plans (which transform runs on which field); each row then costs a
-walk over the plan. A row that cannot become a valid record raises `RowError` with the field, the source
-path and the reason; nothing is guessed. The group fields are filled here, from the record itself: every
-identifier-typed field (wherever it sits in the schema) lands in `identifiers`, every person's and
-organisation's name and alias in `names`.
+The mapping is compiled once, when the engine is made: every value spec becomes a function that reads,
+splits, maps and transforms (the path split into steps, the template into parts, the transform options
+bound), and every object spec a function over those. A row then costs calls, never a look at the spec:
+ANPR exports run to millions of rows. A row that cannot become a valid record raises `RowError` with the
+field, the source path and the reason; nothing is guessed. The group fields are filled here, from the
+record itself: every identifier-typed field (wherever it sits in the schema) lands in `identifiers`, every
+person's and organisation's name and alias in `names`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
-from typing import Any
+from functools import cache, partial
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -24,16 +26,15 @@ from enrichers.language import detect_language
 from ingest.records import (
     Details,
     IncidentDetails,
-    Mention,
     Organisation,
     Person,
     Record,
     Vehicle,
-    index_mapping,
+    properties_of,
     record_id,
 )
 from ingest.sources.mapping import Mapping, Spec, ValueSpec, is_model, unwrap
-from ingest.sources.transforms import TRANSFORMS, TransformError
+from ingest.sources.transforms import TRANSFORMS, TransformError, decimal, integer
 
 # What a source string becomes when the mapping names no transform: by the field's type, and for the
 # identifier fields, their normalised form, so `identifiers` never holds a raw spelling.
@@ -59,6 +60,16 @@ FIELD_TRANSFORMS: dict[tuple[type[BaseModel], str], str] = {
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _FILLED_BY_ENGINE = {"id", "kind", "source", "register_", "recorded_at"}
+_MISSING = object()
+T = TypeVar("T")
+_GROUPS = (list, dict)  # a row's value that holds several (a tuple: faster to test than `list | dict`)
+
+Step = tuple[Callable[..., Any], dict[str, Any]]
+Read = Callable[[Any], Any]  # a row (or a part of it) → the raw value at a path
+Values = Callable[[Any, list[str]], list[Any]]  # a row → the values of one spec (warnings appended)
+One = Callable[[Any, list[str]], Any]  # a row → the one value of a spec, or None
+Build = Callable[[Any, list[str]], dict[str, Any] | None]  # a row → an object, None when it is empty
+Items = Callable[[Any, list[str]], list[dict[str, Any]]]  # a row → the items of a list of objects
 
 
 class RowError(ValueError):
@@ -69,12 +80,16 @@ class RowError(ValueError):
 class ValuePlan:
     spec: ValueSpec
     label: str
-    steps: list[tuple[Callable[..., Any], dict[str, Any]]]
+    steps: list[Step]
     many: bool
+    csv: bool = False
     where: str = ""  # field and source, as a row error names them
+    values: Values = field(init=False, repr=False)
+    one: One = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.where = f"{self.label} ({self.spec.path or self.spec.template or 'value'})"
+        self.values, self.one = _compile_values(self.spec, self.where, self.steps, self.csv)
 
 
 @dataclass
@@ -88,9 +103,12 @@ class ObjectPlan:
     lists: dict[str, list[ObjectPlan]] = field(default_factory=dict)
     aliases: list[ValuePlan] = field(default_factory=list)
     required: tuple[str, ...] = ()
+    build: Build = field(init=False, repr=False)
+    items: Items = field(init=False, repr=False)
 
 
-def _steps(spec: ValueSpec, default: str | None) -> list[tuple[Callable[..., Any], dict[str, Any]]]:
+# -- compiling a value spec ------------------------------------------------------------------------
+def _steps(spec: ValueSpec, default: str | None) -> list[Step]:
     if spec.constant:
         return []
     if spec.transform:
@@ -98,16 +116,223 @@ def _steps(spec: ValueSpec, default: str | None) -> list[tuple[Callable[..., Any
     return [(TRANSFORMS[default], {})] if default else []
 
 
-def _value_plan(spec: ValueSpec, label: str, model: type[BaseModel], name: str) -> ValuePlan:
+def _value_plan(spec: ValueSpec, label: str, model: type[BaseModel], name: str, csv: bool) -> ValuePlan:
     if name == "aliases":
         base, many = str, True
     else:
         base, many = unwrap(model.model_fields[name].annotation)
     default = FIELD_TRANSFORMS.get((model, name)) or TYPE_TRANSFORMS.get(base)
-    return ValuePlan(spec, label, _steps(spec, default), many)
+    return ValuePlan(spec, label, _steps(spec, default), many, csv)
 
 
-def compile_object(spec: Spec, model: type[BaseModel], label: str) -> ObjectPlan:
+def _reader(path: str, csv: bool) -> Read:
+    """The raw value at a dotted path (a CSV column name is taken whole)."""
+    if csv:
+        return lambda data: data.get(path) if isinstance(data, dict) else None
+    steps = path.split(".")
+    if len(steps) == 1:
+        return lambda data: data.get(path) if type(data) is dict else _step(data, path)
+
+    def read(node: Any) -> Any:
+        for step in steps:
+            node = node.get(step) if type(node) is dict else _step(node, step)
+            if node is None:
+                return None
+        return node
+
+    return read
+
+
+def _leaves(raw: Any, label: str) -> list[Any]:
+    if raw is None:
+        return []
+    if isinstance(raw, list):
+        return [leaf for item in raw for leaf in _leaves(item, label)]
+    if isinstance(raw, dict):
+        if "#text" in raw:
+            return [raw["#text"]]
+        raise RowError(f"{label}: the source holds a group of fields here, not one value")
+    return [raw]
+
+
+def _template(template: str, where: str, csv: bool) -> Read:
+    """A template filled from the row: None when every placeholder is empty."""
+    parts = _PLACEHOLDER.split(template)  # literal, path, literal, path, …, literal
+    literals = parts[0::2]
+    readers = [_reader(path, csv) for path in parts[1::2]]
+
+    def render(data: Any) -> str | None:
+        filled = False
+        pieces = [literals[0]]
+        for read, literal in zip(readers, literals[1:], strict=True):
+            raw = read(data)
+            if raw is None or isinstance(raw, _GROUPS):
+                text = ", ".join(v for v in (str(v).strip() for v in _leaves(raw, where)) if v)
+            else:
+                text = str(raw).strip()
+            filled = filled or bool(text)
+            pieces += [text, literal]
+        return " ".join("".join(pieces).split()) if filled else None
+
+    return render
+
+
+def _source(spec: ValueSpec, where: str, csv: bool) -> Read:
+    if spec.constant:
+        constant = spec.value
+        return lambda data: constant
+    if spec.template is not None:
+        return _template(spec.template, where, csv)
+    return _reader(str(spec.path), csv)
+
+
+def memoised(function: Callable[[str], T], size: int = 1 << 14) -> Callable[[Any], T]:
+    """`function` of a value's text, its results kept for the texts it has seen (the `size` latest,
+    about).
+
+    Registers repeat themselves: a plate passes a hundred cameras, a person recurs in every register, a
+    101 call is described in one of a few ways; a transform or a scan of a text costs many times a
+    lookup. For pure functions of a text whose results are never changed; a failure is not kept, so
+    each raises afresh with its own message.
+    """
+    cache: dict[str, T] = {}
+
+    def call(value: Any) -> T:
+        text = value if isinstance(value, str) else str(value)
+        found = cache.get(text, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        result = function(text)
+        if len(cache) >= size:
+            cache.clear()
+        cache[text] = result
+        return result
+
+    return call
+
+
+def _as_text(function: Callable[..., Any], options: dict[str, Any]) -> Callable[[Any], Any]:
+    """A transform over the text of a value (a transform is a pure function of it: see transforms.py)."""
+    if not options and function in _NATIVE:
+        return _NATIVE[function]
+    return memoised(partial(function, **options) if options else function)
+
+
+def _native_integer(value: Any) -> Any:
+    # An int's text is a whole number that reads back as the same int (a bool is no int here).
+    return value if type(value) is int else integer(value if isinstance(value, str) else str(value))
+
+
+def _native_decimal(value: Any) -> Any:
+    # A float in this range prints without an exponent, so its text is an amount of the same value.
+    if type(value) is float and (1e-4 <= abs(value) < 1e16 or value == 0):
+        return value
+    return decimal(value if isinstance(value, str) else str(value))
+
+
+# Numbers a JSON export already holds as numbers skip the round trip through text where it cannot
+# change them (a million plate reads carry seven numbers each).
+_NATIVE: dict[Callable[..., Any], Callable[[Any], Any]] = {integer: _native_integer, decimal: _native_decimal}
+
+
+def _converter(spec: ValueSpec, steps: list[Step]) -> Callable[[Any], Any] | None:
+    """What a value goes through (a map, then the transforms); None when it stays as it is."""
+    chain = [_as_text(function, options) for function, options in steps]
+
+    def through_chain(value: Any) -> Any:
+        for step in chain:
+            value = step(value)
+        return value
+
+    transform = chain[0] if len(chain) == 1 else through_chain
+    if spec.map is None:
+        return transform if chain else None
+    table, unmapped = spec.map, spec.unmapped
+
+    def convert(value: Any) -> Any:
+        key = str(value).strip().casefold()
+        if key in table:
+            value = table[key]
+        elif unmapped == "empty":
+            return None
+        elif unmapped == "reject":
+            known = ", ".join(str(k) for k in table)
+            raise TransformError(f"{value!r} is not one of the mapped values ({known})")
+        if value is None:
+            return None
+        return transform(value) if chain else value
+
+    return convert
+
+
+def _compile_values(spec: ValueSpec, where: str, steps: list[Step], csv: bool) -> tuple[Values, One]:
+    """The values of a spec in a row, and its one value (a scalar in the row takes a shorter way)."""
+    source = _source(spec, where, csv)
+    # A plain dict's value at a one-step path is read in place: most values of most rows are.
+    key = spec.path if spec.path is not None and (csv or "." not in spec.path) else None
+    convert = _converter(spec, steps)
+    split, drop, required = spec.split, spec.on_error == "drop", spec.required
+    default = spec.default
+    defaults = None if default is None else (list(default) if isinstance(default, list) else [default])
+
+    def empty() -> list[Any]:
+        out = list(defaults) if defaults is not None else []
+        if not out and required:
+            raise RowError(f"{where}: required, but empty")
+        return out
+
+    def values(data: Any, warnings: list[str]) -> list[Any]:
+        raw = source(data)
+        leaves = _leaves(raw, where) if raw is None or isinstance(raw, _GROUPS) else [raw]
+        if split is not None:
+            leaves = [part for value in leaves for part in str(value).split(split)]
+        out = []
+        for value in leaves:
+            if isinstance(value, str):
+                value = value.strip()
+                if not value:
+                    continue
+            try:
+                result = value if convert is None else convert(value)
+            except TransformError as exc:
+                if drop:
+                    warnings.append(f"{where}: {exc}; value left out")
+                    continue
+                raise RowError(f"{where}: {exc}") from exc
+            if result is not None and result != "":
+                out.append(result)
+        return out or empty()
+
+    def one(data: Any, warnings: list[str]) -> Any:
+        raw = data.get(key) if key is not None and type(data) is dict else source(data)
+        if raw is None:
+            found = empty()
+        elif split is not None or isinstance(raw, _GROUPS):
+            found = values(data, warnings)
+        else:
+            if isinstance(raw, str):
+                raw = raw.strip()
+            try:
+                result = raw if convert is None or raw == "" else convert(raw)
+            except TransformError as exc:
+                if not drop:
+                    raise RowError(f"{where}: {exc}") from exc
+                warnings.append(f"{where}: {exc}; value left out")
+                result = None
+            if result is not None and result != "":
+                return result
+            found = empty()
+        if len(found) > 1:
+            raise RowError(f"{where}: {len(found)} values where one is expected")
+        return found[0] if found else None
+
+    return values, one
+
+
+# -- compiling an object spec ----------------------------------------------------------------------
+def compile_object(
+    spec: Spec, model: type[BaseModel], label: str, csv: bool = False, top: bool = False
+) -> ObjectPlan:
     required = tuple(name for name, info in model.model_fields.items() if info.is_required())
     if model is Record:
         required = tuple(name for name in required if name not in _FILLED_BY_ENGINE)
@@ -120,40 +345,98 @@ def compile_object(spec: Spec, model: type[BaseModel], label: str) -> ObjectPlan
         if name == "each" or value is None:
             continue
         if name == "aliases":
-            plan.aliases = [_value_plan(item, where, model, name) for item in value]
+            plan.aliases = [_value_plan(item, where, model, name, csv) for item in value]
             continue
         base, many = unwrap(model.model_fields[name].annotation)
         if is_model(base) and many:
-            plan.lists[name] = [compile_object(item, base, f"{where}[{i}]") for i, item in enumerate(value)]
+            plan.lists[name] = [
+                compile_object(item, base, f"{where}[{i}]", csv) for i, item in enumerate(value)
+            ]
         elif is_model(base):
-            plan.objects[name] = compile_object(value, base, where)
+            plan.objects[name] = compile_object(value, base, where, csv)
         elif many:
-            plan.values[name] = [_value_plan(item, where, model, name) for item in value]
+            plan.values[name] = [_value_plan(item, where, model, name, csv) for item in value]
         else:
-            plan.values[name] = [_value_plan(value, where, model, name)]
+            plan.values[name] = [_value_plan(value, where, model, name, csv)]
+    plan.build = _compile_build(plan, top)
+    plan.items = _compile_items(plan, csv)
     return plan
 
 
-@cache
-def _schema() -> dict[str, Any]:
-    return dict(index_mapping()["properties"])
+def _compile_build(plan: ObjectPlan, top: bool) -> Build:
+    fields = [
+        (
+            name,
+            plans[0].many,
+            [value_plan.values for value_plan in plans],
+            plans[0].one,
+            all(value_plan.spec.constant for value_plan in plans),
+        )
+        for name, plans in plan.values.items()
+    ]
+    objects = [(name, sub.build) for name, sub in plan.objects.items()]
+    lists = [(name, [item.items for item in items]) for name, items in plan.lists.items()]
+    label, required = plan.label, plan.required
+
+    def build(data: Any, warnings: list[str]) -> dict[str, Any] | None:
+        out: dict[str, Any] = {}
+        content = top
+        for name, many, readers, one, constant in fields:
+            if many:
+                found = [v for read in readers for v in read(data, warnings)]
+                value: Any = list(dict.fromkeys(found)) if found else None
+            else:
+                value = one(data, warnings)
+            if value is not None:
+                out[name] = value
+                content = content or not constant
+        for name, sub in objects:
+            item = sub(data, warnings)
+            if item is not None:
+                out[name], content = item, True
+        for name, item_lists in lists:
+            items = [item for items_of in item_lists for item in items_of(data, warnings)]
+            if items:
+                out[name], content = items, True
+        if not content:
+            return None
+        missing = [name for name in required if name not in out]
+        if missing:
+            raise RowError(f"{label}: {', '.join(missing)} empty, but other fields are given")
+        return out
+
+    return build
 
 
-def _collect_identifiers(document: Any, properties: dict[str, Any], into: set[str]) -> None:
-    """Every value of an identifier-typed field, found through the generated index mapping."""
-    for key, value in document.items():
-        prop = properties.get(key)
-        if prop is None or value is None:
-            continue
-        values = value if isinstance(value, list) else [value]
-        if "properties" in prop:
-            for item in values:
-                if isinstance(item, dict):
-                    _collect_identifiers(item, prop["properties"], into)
-        elif prop.get("normalizer") == "identifier":
-            into.update(str(item) for item in values if item)
+def _compile_items(plan: ObjectPlan, csv: bool) -> Items:
+    build = plan.build
+    if plan.each is None and not plan.aliases:  # one object from the row itself: the common case
+
+        def item(data: Any, warnings: list[str]) -> list[dict[str, Any]]:
+            built = build(data, warnings)
+            return [] if built is None else [built]
+
+        return item
+    each = _reader(plan.each, csv) if plan.each is not None else None
+    aliases = [alias.values for alias in plan.aliases]
+
+    def items(data: Any, warnings: list[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for source in [data] if each is None else _objects(each(data)):
+            built = build(source, warnings)
+            if built is None:
+                continue
+            out.append(built)
+            found = [a for alias in aliases for a in alias(source, warnings)]
+            for alias in dict.fromkeys(found):
+                if alias != built.get("name"):
+                    out.append({**built, "name": alias, "role": "alias"})
+        return out
+
+    return items
 
 
+# -- the record ------------------------------------------------------------------------------------
 @dataclass
 class Built:
     record: Record
@@ -163,32 +446,25 @@ class Built:
 class Engine:
     def __init__(self, mapping: Mapping) -> None:
         self.mapping = mapping
-        self.csv = mapping.format == "csv"
-        self.record_plan = compile_object(mapping.record, Record, "record")
+        self.csv = csv = mapping.format == "csv"
+        self.record_plan = compile_object(mapping.record, Record, "record", csv, top=True)
         self.details_plans: dict[str, ObjectPlan] = {}
         for kind in sorted(mapping.details.model_fields_set):
             spec = getattr(mapping.details, kind)
             if spec is not None:
                 model, _ = unwrap(Details.model_fields[kind].annotation)
-                self.details_plans[kind] = compile_object(spec, model, f"details.{kind}")
+                self.details_plans[kind] = compile_object(spec, model, f"details.{kind}", csv)
         # Kind and keys are read as they are, through the transforms the mapping names.
         self.kind_plan = (
-            ValuePlan(mapping.kind, "kind", _steps(mapping.kind, None), False) if mapping.kind else None
+            ValuePlan(mapping.kind, "kind", _steps(mapping.kind, None), False, csv) if mapping.kind else None
         )
         self.key_plans = [
-            ValuePlan(key, f"keys[{i}]", _steps(key, None), False) for i, key in enumerate(mapping.keys)
+            ValuePlan(key, f"keys[{i}]", _steps(key, None), False, csv) for i, key in enumerate(mapping.keys)
         ]
-
-    # -- reading the row ---------------------------------------------------------------------------
-    def lookup(self, data: Any, path: str) -> Any:
-        if self.csv:
-            return data.get(path) if isinstance(data, dict) else None
-        node = data
-        for step in path.split("."):
-            node = _step(node, step)
-            if node is None:
-                return None
-        return node
+        self._register = mapping.register_name
+        # A register's free texts repeat too ("Wagen verdwenen van oprit."): scan each text once.
+        self._mentions = memoised(_mentions, size=1 << 12)
+        self._language = memoised(detect_language, size=1 << 12)
 
     def paths(self) -> set[str]:
         """Every source path the mapping reads (a CSV header must have them all)."""
@@ -215,151 +491,36 @@ class Engine:
             of_value(key)
         return found
 
-    def _leaves(self, raw: Any, label: str) -> list[Any]:
-        if raw is None:
-            return []
-        if isinstance(raw, list):
-            return [leaf for item in raw for leaf in self._leaves(item, label)]
-        if isinstance(raw, dict):
-            if "#text" in raw:
-                return [raw["#text"]]
-            raise RowError(f"{label}: the source holds a group of fields here, not one value")
-        return [raw]
-
-    def _render(self, template: str, data: Any, label: str) -> str | None:
-        filled = False
-
-        def fill(match: re.Match[str]) -> str:
-            nonlocal filled
-            values = [str(v).strip() for v in self._leaves(self.lookup(data, match.group(1)), label)]
-            text = ", ".join(v for v in values if v)
-            filled = filled or bool(text)
-            return text
-
-        text = " ".join(_PLACEHOLDER.sub(fill, template).split())
-        return text if filled else None
-
-    def evaluate(self, plan: ValuePlan, data: Any, warnings: list[str]) -> list[Any]:
-        spec, where = plan.spec, plan.where
-        if spec.constant:
-            raw = spec.value
-        elif spec.template is not None:
-            raw = self._render(spec.template, data, where)
-        else:
-            raw = self.lookup(data, str(spec.path))
-        values = self._leaves(raw, where)
-        if spec.split is not None:
-            values = [part for value in values for part in str(value).split(spec.split)]
-        out = []
-        for value in values:
-            if isinstance(value, str):
-                value = value.strip()
-                if not value:
-                    continue
-            try:
-                result = self._convert(spec, plan, value)
-            except TransformError as exc:
-                if spec.on_error == "drop":
-                    warnings.append(f"{where}: {exc}; value left out")
-                    continue
-                raise RowError(f"{where}: {exc}") from exc
-            if result is not None and result != "":
-                out.append(result)
-        if not out and spec.default is not None:
-            out = list(spec.default) if isinstance(spec.default, list) else [spec.default]
-        if not out and spec.required:
-            raise RowError(f"{where}: required, but empty")
-        return out
-
-    def _convert(self, spec: ValueSpec, plan: ValuePlan, value: Any) -> Any:
-        if spec.map is not None:
-            key = str(value).strip().casefold()
-            if key in spec.map:
-                value = spec.map[key]
-            elif spec.unmapped == "empty":
-                return None
-            elif spec.unmapped == "reject":
-                known = ", ".join(str(k) for k in spec.map)
-                raise TransformError(f"{value!r} is not one of the mapped values ({known})")
-            if value is None:
-                return None
-        for function, options in plan.steps:
-            value = function(value if isinstance(value, str) else str(value), **options)
-        return value
-
-    def _one(self, plan: ValuePlan, data: Any, warnings: list[str]) -> Any:
-        values = self.evaluate(plan, data, warnings)
-        if len(values) > 1:
-            raise RowError(f"{plan.where}: {len(values)} values where one is expected")
-        return values[0] if values else None
-
-    def build_object(self, plan: ObjectPlan, data: Any, warnings: list[str], top: bool = False) -> Any:
-        out: dict[str, Any] = {}
-        content = top
-        for name, value_plans in plan.values.items():
-            if value_plans[0].many:
-                values = [v for value_plan in value_plans for v in self.evaluate(value_plan, data, warnings)]
-                value: Any = list(dict.fromkeys(values)) if values else None
-            else:
-                value = self._one(value_plans[0], data, warnings)
-            if value is not None:
-                out[name] = value
-                content = content or not all(value_plan.spec.constant for value_plan in value_plans)
-        for name, sub_plan in plan.objects.items():
-            sub = self.build_object(sub_plan, data, warnings)
-            if sub is not None:
-                out[name], content = sub, True
-        for name, item_plans in plan.lists.items():
-            items = [item for item_plan in item_plans for item in self._items(item_plan, data, warnings)]
-            if items:
-                out[name], content = items, True
-        if not content:
-            return None
-        missing = [name for name in plan.required if name not in out]
-        if missing:
-            raise RowError(f"{plan.label}: {', '.join(missing)} empty, but other fields are given")
-        return out
-
-    def _items(self, plan: ObjectPlan, data: Any, warnings: list[str]) -> Iterable[dict[str, Any]]:
-        sources = [data] if plan.each is None else _objects(self.lookup(data, plan.each))
-        for source in sources:
-            item = self.build_object(plan, source, warnings)
-            if item is None:
-                continue
-            yield item
-            aliases = [a for alias in plan.aliases for a in self.evaluate(alias, source, warnings)]
-            for alias in dict.fromkeys(aliases):
-                if alias != item.get("name"):
-                    yield {**item, "name": alias, "role": "alias"}
-
-    # -- the record --------------------------------------------------------------------------------
     def build(self, data: Any, *, case: str | None = None, now: datetime | None = None) -> Built:
         warnings: list[str] = []
         mapping = self.mapping
-        kind = self._one(self.kind_plan, data, warnings) if self.kind_plan else mapping.kinds[0]
+        kind = self.kind_plan.one(data, warnings) if self.kind_plan else mapping.kinds[0]
         if kind not in mapping.kinds:
             raise RowError(f"kind: {kind!r} is not one of {mapping.kinds}")
         keys = []
         for plan in self.key_plans:
-            key = self._one(plan, data, warnings)
+            key = plan.one(data, warnings)
             if key is None:
                 raise RowError(f"{plan.where}: a natural key is empty")
             keys.append(key)
-        document = self.build_object(self.record_plan, data, warnings, top=True)
-        if kind in self.details_plans:
-            details = self.build_object(self.details_plans[kind], data, warnings)
+        document = self.record_plan.build(data, warnings)
+        assert document is not None  # the record is never empty: `top` counts as content
+        details_plan = self.details_plans.get(kind)
+        if details_plan is not None:
+            details = details_plan.build(data, warnings)
             if details is not None:
                 document["details"] = {kind: details}
         if case and case not in document.setdefault("case_ids", []):
             document["case_ids"].append(case)
         # The register is part of the key: two registers that number alike never overwrite each other.
         document.update(
-            id=record_id(kind, mapping.register_name, *keys),
+            id=record_id(kind, self._register, *keys),
             kind=kind,
             source=mapping.source,
-            register=mapping.register_name,
+            register=self._register,
             recorded_at=now or datetime.now(UTC),
         )
+        self._add_group_fields(document)
         try:
             record = Record.model_validate(document)
         except PydanticValidationError as exc:
@@ -367,21 +528,58 @@ class Engine:
                 f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()[:3]
             )
             raise RowError(f"not a valid record: {reasons}") from exc
-        return Built(_with_group_fields(record), warnings)
+        return Built(record, warnings)
+
+    def _add_group_fields(self, document: dict[str, Any]) -> None:
+        """Mentions, language, identifiers and names, added to the row's document before it is
+        validated (once). Only text values are read: a value of another type fails validation all the
+        same, and the group fields themselves never add a validation error."""
+        text = document.get("text")
+        if isinstance(text, str) and text:
+            document["mentions"] = [dict(mention) for mention in self._mentions(text)]
+            if document.get("language") is None:
+                document["language"] = self._language(text)
+        identifiers: set[str] = set()
+        _collect_identifiers(document, Record, identifiers)
+        document["identifiers"] = sorted(identifiers)
+        names = [item.get("name") for key in ("persons", "organisations") for item in document.get(key, ())]
+        document["names"] = list(dict.fromkeys(name for name in names if isinstance(name, str)))
 
 
-def _with_group_fields(record: Record) -> Record:
-    if record.text:
-        found = extract(record.text)
-        record.mentions = [Mention(type=f.type, value=f.value, start=f.start, end=f.end) for f in found]
-        if record.language is None:
-            record.language = detect_language(record.text)
-    identifiers: set[str] = set()
-    _collect_identifiers(record.document(), _schema(), identifiers)
-    record.identifiers = sorted(identifiers)
-    names = [person.name for person in record.persons] + [org.name for org in record.organisations]
-    record.names = list(dict.fromkeys(names))
-    return record
+def _mentions(text: str) -> tuple[dict[str, Any], ...]:
+    return tuple({"type": f.type, "value": f.value, "start": f.start, "end": f.end} for f in extract(text))
+
+
+@cache
+def _identifier_fields(model: type[BaseModel]) -> tuple[tuple[str, type[BaseModel] | None], ...]:
+    """The fields of a model the index mapping normalises as identifiers, and the sub-models that hold
+    some: (name in the document, sub-model or None). Read from the generated mapping, so a new
+    identifier field anywhere in the schema is collected without a change here."""
+    properties = properties_of(model)
+    found: list[tuple[str, type[BaseModel] | None]] = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        base, _ = unwrap(info.annotation)
+        if "properties" in properties[key] and is_model(base) and _identifier_fields(base):
+            found.append((key, base))
+        elif properties[key].get("normalizer") == "identifier":
+            found.append((key, None))
+    return tuple(found)
+
+
+def _collect_identifiers(document: dict[str, Any], model: type[BaseModel], into: set[str]) -> None:
+    """Every value of an identifier-typed field of a document, wherever it sits."""
+    for key, sub in _identifier_fields(model):
+        value = document.get(key)
+        if value is None:
+            continue
+        values = value if isinstance(value, list) else (value,)
+        if sub is None:
+            into.update(str(item) for item in values if item)
+            continue
+        for item in values:
+            if isinstance(item, dict):
+                _collect_identifiers(item, sub, into)
 
 
 def _step(node: Any, step: str) -> Any:
