@@ -110,6 +110,19 @@ FINES = (  # code, nl, fr, de, amount (None: by speed)
     ("22.2", "Parkeren op het voetpad", "Stationnement sur le trottoir", "Parken auf dem Gehweg", 58.0),
 )
 LANG = {"nl": 1, "fr": 2, "de": 3}
+PROPOSALS = {
+    "nl": (
+        "Onmiddellijke inning voorgesteld.",
+        "Bestuurder betaalt ter plaatse.",
+        "Overschrijvingsformulier meegegeven.",
+    ),
+    "fr": (
+        "Perception immédiate proposée.",
+        "Le conducteur paie sur place.",
+        "Formulaire de virement remis.",
+    ),
+    "de": ("Sofortige Erhebung vorgeschlagen.", "Der Fahrer zahlt vor Ort."),
+}
 SALDUZ = {"verdachte": ("III", "IV", "II"), "slachtoffer": ("I",), "getuige": ("I",)}
 ROLE_LETTER = {"verdachte": "V", "slachtoffer": "S", "getuige": "G"}
 CARE = 0.85  # how often a name is spelled the canonical way
@@ -289,23 +302,33 @@ class Islp:
         number = f"{kind_letter}/{day.year}/{self.routine:07d}"
         ref = truth.ref("islp", "fine", number)
         driver = population.resident(population.pick_resident(rng, 0.1))
-        text = ""
+        offence = labels[LANG[language] - 1]
+        observed = narratives.when(rng, language, when)
+        text = {
+            "nl": f"Vastgesteld {observed} aan de {street} te {place.name(language)}: {offence.lower()}.",
+            "fr": f"Constaté {observed}, {street} à {place.name(language)}: {offence.lower()}.",
+            "de": f"Festgestellt {observed} in {place.name(language)}, {street}: {offence}.",
+        }[language]
         if fixed is None:
             limit = rng.choice((30, 50, 50, 70, 90))
             speed = limit + rng.randint(6, 40)
             fixed = 53.0 + max(0, speed - limit - 10) * 11.0
-            text = {
-                "nl": f"Snelheid gemeten: {speed} km/u waar {limit} km/u toegelaten is.",
-                "fr": f"Vitesse mesurée: {speed} km/h pour {limit} km/h autorisés.",
-                "de": f"Gemessen: {speed} km/h bei erlaubten {limit} km/h.",
-            }[language]
+            text += (
+                " "
+                + {
+                    "nl": f"Snelheid gemeten: {speed} km/u waar {limit} km/u toegelaten is.",
+                    "fr": f"Vitesse mesurée: {speed} km/h pour {limit} km/h autorisés.",
+                    "de": f"Gemessen: {speed} km/h bei erlaubten {limit} km/h.",
+                }[language]
+            )
+        text += " " + rng.choice(PROPOSALS[language])
         paid = rng.random() < 0.7
         row = {
             "Type": kind_letter,
             "Nummer/Numéro": number,
             "Datum feit/Date des faits": belgian_moment(rng, when),
             "Eenheid/Unité": unit,
-            "Kwalificatie/Qualification": labels[LANG[language] - 1],
+            "Kwalificatie/Qualification": offence,
             "Code": code,
             "Relaas/Relation": text,
             "Bedrag/Montant": amount(fixed) if rng.random() < 0.8 else f"€ {fixed:.0f}",
