@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from case_store.audit import AuditEvent, to_csv
@@ -24,9 +24,10 @@ def _auditor(principal: Principal) -> None:
         raise HTTPException(403, "the audit log is for auditors")
 
 
-def _filters(
-    actor: str | None, subject: str | None, action: str | None, since: datetime | None, until: datetime | None
+def audit_filters(
+    actor: Text = None, subject: Text = None, action: Text = None, since: Moment = None, until: Moment = None
 ) -> dict[str, Any]:
+    """Which events an auditor asks for: by user, record, kind and period."""
     return {
         "actor": actor or None,
         "subject": subject or None,
@@ -36,21 +37,19 @@ def _filters(
     }
 
 
+Filters = Annotated[dict[str, Any], Depends(audit_filters)]
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
     principal: CurrentPrincipal,
     audit: Audit,
-    actor: Text = None,
-    subject: Text = None,
-    action: Text = None,
-    since: Moment = None,
-    until: Moment = None,
+    filters: Filters,
     limit: Limit = 200,
 ) -> Response:
     """Search the log by user, record and period."""
     _auditor(principal)
-    filters = _filters(actor, subject, action, since, until)
     events: list[AuditEvent] = audit.events(**filters, limit=limit)
     broken_at = audit.verify_chain()
     context = {
@@ -69,16 +68,11 @@ def audit_page(
 def audit_export(
     consultation: CurrentConsultation,
     audit: Audit,
-    actor: Text = None,
-    subject: Text = None,
-    action: Text = None,
-    since: Moment = None,
-    until: Moment = None,
+    filters: Filters,
     limit: Limit = 10_000,
 ) -> Response:
     """The selected events as CSV, with their hashes; the export itself is logged as a disclosure."""
     _auditor(consultation.principal)
-    filters = _filters(actor, subject, action, since, until)
     events = audit.events(**filters, limit=limit)
     audit.append(
         consultation.entry(
