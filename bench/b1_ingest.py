@@ -87,6 +87,7 @@ class B1:
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     actions: list[Action] = field(default_factory=list)
     registers: Counter[str] = field(default_factory=Counter)
+    checked: int = 0  # documents of the project arm compared with the raw arm's
 
     @property
     def kinds(self) -> list[str]:
@@ -122,9 +123,27 @@ class B1:
             if count != n:
                 raise BenchError(f"{arm}: _count is {count} after refresh, not {n}")
             store = self.client.indices.stats(index=prefix, metric="store")["_all"]["primaries"]["store"]
+            if arm == "project":
+                self.same_documents(prefix)
         finally:
             drop_all(self.client, prefix)
         return Arm(arm, seconds, n / seconds, count, cpu, cluster_cpu, int(store["size_in_bytes"]))
+
+    def same_documents(self, prefix: str, sample: int = 500) -> None:
+        """The project arm's documents are the raw arm's, compared as JSON on a spread sample."""
+        expected = {
+            action["_id"]: action["_source"]
+            for action in self.actions[:: max(1, len(self.actions) // sample)]
+        }
+        query = {"query": {"ids": {"values": list(expected)}}, "size": len(expected)}
+        hits = self.client.search(index=prefix, body=query)["hits"]["hits"]
+        stored = {hit["_id"]: hit["_source"] for hit in hits}
+        differ = [
+            key for key, document in expected.items() if stored.get(key) != json.loads(json.dumps(document))
+        ]
+        if differ:
+            raise BenchError(f"the project arm indexed other documents than the raw arm: {differ[:3]}")
+        self.checked = len(expected)
 
     def cluster_cpu(self) -> float:
         nodes = self.client.nodes.stats(metric="process")["nodes"].values()
@@ -203,9 +222,8 @@ def run_b1(
                 **{k: _rounded(v) for k, v in arms.items()},
             }
         )
-    return summary(
-        n, seed, runs, [asdict(raw) | {"docs_per_s": round(raw.docs_per_s)} for raw in sweep], bench.registers
-    )
+    tried = [asdict(raw) | {"docs_per_s": round(raw.docs_per_s)} for raw in sweep]
+    return summary(bench, n, seed, runs, tried)
 
 
 def _rounded(arm: Arm) -> dict[str, Any]:
@@ -213,7 +231,7 @@ def _rounded(arm: Arm) -> dict[str, Any]:
 
 
 def summary(
-    n: int, seed: int, runs: list[dict[str, Any]], sweep: list[dict[str, Any]], registers: Counter[str]
+    bench: B1, n: int, seed: int, runs: list[dict[str, Any]], sweep: list[dict[str, Any]]
 ) -> dict[str, Any]:
     def median(arm: str, key: str) -> float:
         return float(statistics.median(float(entry[arm][key]) for entry in runs))
@@ -234,7 +252,8 @@ def summary(
         "index_bytes_per_million": round(median("project", "store_bytes") * 1_000_000 / n),
         "raw_helper": sweep[0],
         "project_bulk_chunk": run.BULK_CHUNK,
-        "registers": dict(sorted(registers.items())),
+        "registers": dict(sorted(bench.registers.items())),
+        "same_documents_checked": bench.checked,
         "seed": seed,
         "pairs": runs,
         "sweep": sweep,
@@ -268,7 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="the JSON file (bench/results/b1.json, b1-quick.json)")
     args = parser.parse_args(argv)
     n = args.records or (QUICK if args.quick else FULL)
-    out = args.out or RESULTS / ("b1-quick.json" if args.quick else "b1.json")
+    mode = "quick" if args.quick else "full" if n == FULL else f"{n}"
+    out = args.out or RESULTS / ("b1.json" if mode == "full" else f"b1-{mode}.json")
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -280,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = run_b1(
                 client, n, pairs=args.pairs, seed=args.seed, sweep_n=sweep_n, folder=Path(folder), log=log
             )
-        result["mode"] = "quick" if args.quick else "full"
+        result["mode"] = mode
         result["opensearch"] = client.info()["version"]["number"]
     finally:
         client.close()

@@ -32,6 +32,7 @@ def test_b1_quick_mode_indexes_n_records_in_both_arms(tmp_path: Path) -> None:
     for key in ("ratio_median", "raw_docs_per_s", "project_docs_per_s", "index_bytes_per_million"):
         assert figures[key] > 0, key
     assert sum(figures["registers"].values()) == QUICK
+    assert figures["same_documents_checked"] >= 100  # the arms indexed the same documents
     assert len(figures["pairs"]) >= 3
     for pair in figures["pairs"]:
         assert pair["project"]["count"] == pair["raw"]["count"] == QUICK

@@ -28,7 +28,7 @@ Line = tuple[str, str]  # the action line and the document line of one record
 Outcome = tuple[bool, dict[str, Any]]
 # What is read of each item of a bulk response; the rest (shards, versions, index) is never sent.
 _OUTCOME = "items.*._id,items.*.status,items.*.error"
-_COMPACT = json.JSONEncoder(separators=(",", ":"))  # made once: json.dumps with options makes one a call
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps with options makes one per call
 
 
 @dataclass
@@ -47,7 +47,7 @@ def target_index(prefix: str, record: Record) -> str:
 
 @lru_cache(maxsize=4096)
 def _partition(prefix: str, kind: str, year: int, month: int) -> str:
-    # By month, not by moment: formatting a moment costs more than the rest of a record's bulk lines.
+    # Named once per month, not per record: formatting a moment is the dearest part of a bulk line.
     return partition_index(prefix, kind, datetime(year, month, 1))
 
 
@@ -103,7 +103,7 @@ def write_records(
     *,
     chunk_size: int = 500,
     refresh: bool | str = False,
-    in_flight: int = 2,
+    in_flight: int = 3,
 ) -> BulkResult:
     """Write records in chunks; rejected records are reported by id, the others go in.
 

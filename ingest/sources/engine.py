@@ -61,6 +61,7 @@ FIELD_TRANSFORMS: dict[tuple[type[BaseModel], str], str] = {
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _FILLED_BY_ENGINE = {"id", "kind", "source", "register_", "recorded_at"}
 _MISSING = object()
+_MEMO_CHARS = 512  # longer texts (narratives) rarely repeat: computed each time, never kept
 T = TypeVar("T")
 _GROUPS = (list, dict)  # a row's value that holds several (a tuple: faster to test than `list | dict`)
 
@@ -188,7 +189,7 @@ def _source(spec: ValueSpec, where: str, csv: bool) -> Read:
 
 def memoised(function: Callable[[str], T], size: int = 1 << 14) -> Callable[[Any], T]:
     """`function` of a value's text, its results kept for the texts it has seen (the `size` latest,
-    about).
+    about; texts of up to `_MEMO_CHARS`, so the memory stays a few MB however long the texts).
 
     Registers repeat themselves: a plate passes a hundred cameras, a person recurs in every register, a
     101 call is described in one of a few ways; a transform or a scan of a text costs many times a
@@ -203,9 +204,10 @@ def memoised(function: Callable[[str], T], size: int = 1 << 14) -> Callable[[Any
         if found is not _MISSING:
             return found  # type: ignore[return-value]
         result = function(text)
-        if len(cache) >= size:
-            cache.clear()
-        cache[text] = result
+        if len(text) <= _MEMO_CHARS:
+            if len(cache) >= size:
+                cache.clear()
+            cache[text] = result
         return result
 
     return call
