@@ -12,19 +12,30 @@ MAX_QUERY_CHARS = 1000
 PAGE_SIZE = 20
 TOTAL_HITS_BOUND = 10_000
 
+# Stemmed sub-fields carry the words (they drop each language's stop words); the folded fields weigh
+# little but still match words no stemmer knows, names, and the file names and subjects of documents.
+# Chosen with bench/relevance.py on CISI (docs/decisions.md).
 TEXT_FIELDS = [
-    "title^3",
     "title.nl^2",
     "title.fr^2",
-    "text",
     "text.nl",
     "text.fr",
     "text.de",
     "text.en",
+    "title^0.5",
+    "text^0.3",
     "names^2",
     "provenance.file_name.text^2",
     "details.document.email_subject^2",
 ]
+# Every word is looked up in every text field, and a word the analysers split ("2006-2018") counts
+# several times; the engine refuses a query past `indices.query.bool.max_clause_count` clauses (8,192 on
+# the node `speurder services` runs, 1,024 by default). A pasted statement is cut short with a clear
+# message well before that: 100 words of at most 5 pieces in 11 fields stay under 8,192.
+MAX_QUERY_WORDS = 100
+# How the words of the box combine. Measured with bench/relevance.py (docs/decisions.md).
+# Up to three words, all of them; a longer query (a pasted statement), four in ten.
+TEXT_MATCH: dict[str, Any] = {"default_operator": "or", "minimum_should_match": "3<40%"}
 # Field filters a user may type, in English, Dutch and French.
 FILTER_FIELDS = {
     "type": "kind",
@@ -76,6 +87,11 @@ def parse_query(raw: str) -> ParsedQuery:
         return " "
 
     rest = _FILTER.sub(take_filter, raw)
+    words = len(rest.split())
+    if words > MAX_QUERY_WORDS:
+        raise QueryError(
+            f"a query has at most {MAX_QUERY_WORDS} words; this one has {words}: keep the ones that matter"
+        )
     identifiers = tuple(extract_from_query(rest))
     text = " ".join(rest.split())
     return ParsedQuery(text, identifiers, {key: tuple(values) for key, values in filters.items()})
@@ -99,7 +115,7 @@ def build_search(
                 "simple_query_string": {
                     "query": parsed.text,
                     "fields": TEXT_FIELDS,
-                    "default_operator": "and",
+                    **TEXT_MATCH,
                     "flags": "AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|ESCAPE|WHITESPACE|FUZZY|NEAR",
                     "lenient": True,
                 }

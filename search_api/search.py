@@ -9,11 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from opensearchpy import OpenSearch
+from opensearchpy import OpenSearch, TransportError
 
 from case_store.audit import AuditLog, Entry
 from search_api.access import Principal, access_filter
-from search_api.queries import PAGE_SIZE, TOTAL_HITS_BOUND, build_record_lookup, build_search, parse_query
+from search_api.queries import (
+    PAGE_SIZE,
+    TOTAL_HITS_BOUND,
+    QueryError,
+    build_record_lookup,
+    build_search,
+    parse_query,
+)
 
 
 @dataclass
@@ -106,6 +113,11 @@ def require_justification(consultation: Consultation, filters: dict[str, tuple[s
         raise JustificationRequired(frozenset(reachable))
 
 
+def too_many_clauses(exc: TransportError) -> bool:
+    """The engine refused a query for its size (each word in each field is one clause)."""
+    return "too many nested clauses" in str(exc) or "too_many_clauses" in str(exc)
+
+
 def search_records(
     client: OpenSearch,
     index: str,
@@ -120,7 +132,14 @@ def search_records(
     require_justification(consultation, parsed.filters)
     body = build_search(parsed, access_filter(consultation.principal), page=page, size=size)
     # Partial results would silently hide records: a failing shard is an error here, not a 200.
-    response = client.search(index=index, body=body, params={"allow_partial_search_results": "false"})
+    try:
+        response = client.search(index=index, body=body, params={"allow_partial_search_results": "false"})
+    except TransportError as exc:
+        if too_many_clauses(exc):
+            raise QueryError(
+                "this query has more words than the search engine takes: keep the ones that matter"
+            ) from exc
+        raise
     total = response["hits"]["total"]
     result = SearchPage(
         query=raw_query,

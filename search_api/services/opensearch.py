@@ -324,6 +324,8 @@ class OpenSearchService(ProcessService):
             f"http.port: {self.port}\n"
             f"transport.port: {TRANSPORT_PORT}\n"
             "discovery.type: single-node\n"
+            # Each word of the search box meets every text field: leave room for pasted statements.
+            "indices.query.bool.max_clause_count: 8192\n"
             # Development disks are often nearly full; do not turn indices read-only over it.
             "cluster.routing.allocation.disk.threshold_enabled: false\n"
         )
