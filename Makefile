@@ -6,7 +6,8 @@ SPEURDER := $(VENV)/bin/speurder
 # Debian packages the services and tests need; installed only when one is missing. The JDK, not only
 # the JRE: the phonetic analysis plugin is compiled when the OpenSearch home is built.
 DEBIAN_PACKAGES := openjdk-17-jdk-headless maven tesseract-ocr tesseract-ocr-nld tesseract-ocr-fra \
-	tesseract-ocr-deu tesseract-ocr-eng frog frogdata uctodata redis-server postgresql chromium
+	tesseract-ocr-deu tesseract-ocr-eng frog frogdata uctodata redis-server postgresql chromium \
+	fonts-dejavu-core
 # Test runs use the production path too: S3, PostgreSQL and the system Redis.
 TEST_ENV := SPEURDER_ENVIRONMENT=test SPEURDER_REDIS_EMBEDDED=false
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -128,3 +128,70 @@ class Upload(Base):
     meta: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+REQUISITION_KINDS = ("nbb_cpc_accounts", "telecom_subscriber", "vehicle_registration")
+REQUISITION_STATES = (
+    "draft",
+    "submitted",
+    "approved",
+    "rejected",
+    "executed",
+    "answered",
+    "failed",
+    "expired",
+)
+
+
+class Requisition(Base):
+    """A magistrate's standardised requisition, drafted in a case; see case_store/requisitions.py."""
+
+    __tablename__ = "requisitions"
+    __table_args__ = (Index("ix_requisitions_state", "state"), Index("ix_requisitions_case", "case_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(20))  # person or organisation
+    subject_number: Mapped[str] = mapped_column(String(40))  # national or enterprise number, compact
+    subject_name: Mapped[str] = mapped_column(String(200))
+    period_from: Mapped[date | None] = mapped_column(Date, default=None)
+    period_to: Mapped[date | None] = mapped_column(Date, default=None)
+    legal_basis: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    deadline: Mapped[datetime]
+    drafted_by: Mapped[str] = mapped_column(String(80))
+    drafted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decision_note: Mapped[str | None] = mapped_column(Text, default=None)
+    # The signed-off document: the PDF as generated at approval, and its SHA-256.
+    document: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    document_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    # One key for every attempt: a retried execution can never make the provider answer twice.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    provider_reference: Mapped[str | None] = mapped_column(String(100), default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    executed_at: Mapped[datetime | None] = mapped_column(default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    answer_record_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RequisitionEvent(Base):
+    """Who did what to a requisition, when: one row per transition, never changed."""
+
+    __tablename__ = "requisition_events"
+    __table_args__ = (Index("ix_requisition_events_requisition", "requisition_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requisition_id: Mapped[int] = mapped_column(ForeignKey("requisitions.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -57,7 +57,8 @@ Title = Annotated[
     ),
 ]
 # Person and organisation names: accents and case folded, a compact form that ignores spacing
-# ("Van den Bossche" = "Vandenbossche"), and a phonetic form for spelling variants.
+# ("Van den Bossche" = "Vandenbossche"), neighbouring parts joined (so that compact form is found inside
+# "Jan Vandenbossche"), and a phonetic form for spelling variants.
 Name = Annotated[
     str,
     Mapped(
@@ -65,6 +66,7 @@ Name = Annotated[
         analyzer="name",
         fields={
             "compact": {"type": "keyword", "normalizer": "compact_name"},
+            "joined": {"type": "text", "analyzer": "name_joined", "search_analyzer": "name_compact_query"},
             "phonetic": {"type": "text", "analyzer": "name_phonetic"},
         },
     ),
@@ -329,6 +331,20 @@ class BriefingDetails(Closed):
     instruction: Text | None = None
 
 
+class BankAccountDetails(Closed):
+    """A bank account or contract as the National Bank's CPC answered a requisition for it."""
+
+    iban: Identifier | None = None
+    bic: Identifier | None = None
+    bank: Name | None = None
+    contract_type: Keyword | None = None
+    holder_role: Keyword | None = None
+    opened: Day | None = None
+    closed: Day | None = None
+    requisition: Keyword | None = None
+    provider_reference: Keyword | None = None
+
+
 class Details(Closed):
     """Kind-specific fields: one closed sub-model per kind, filled only for the record's own kind."""
 
@@ -344,6 +360,7 @@ class Details(Closed):
     admin_report: AdminReportDetails | None = None
     border_check: BorderCheckDetails | None = None
     licence_status: LicenceStatusDetails | None = None
+    bank_account: BankAccountDetails | None = None
     incident: IncidentDetails | None = None
     briefing: BriefingDetails | None = None
 

@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     oidc_client_secret: SecretStr = SecretStr("")
     oidc_username_claim: str = "preferred_username"
 
+    # The National Bank's Central Point of Contact (requisitions); by default the reference service that
+    # `speurder cpc serve` runs, seeded like the demo world so it knows the same people and companies.
+    cpc_url: str = "http://127.0.0.1:47810"
+    cpc_port: int = 47810
+    cpc_token: SecretStr = SecretStr("speurder-local-cpc-token")
+    cpc_timeout_seconds: float = 10.0
+    cpc_attempts: int = 3
+    cpc_seed: int = 2026
+    cpc_world_records: int = 100_000
+
     web_host: str = "127.0.0.1"
     web_port: int = 47080
 

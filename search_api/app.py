@@ -23,7 +23,8 @@ from search_api.deps import CsrfRejected, NotAuthenticated
 from search_api.oidc import make_oidc
 from search_api.queries import QueryError
 from search_api.ratelimit import RateLimited, RateLimiter
-from search_api.routers import audit, auth, cases, documents, records, search
+from search_api.requisitions import close_connectors, make_connectors
+from search_api.routers import audit, auth, cases, documents, records, requisitions, search
 from search_api.search import JustificationRequired
 from ui import STATIC_DIR, TEMPLATES_DIR
 from ui import helpers as ui_helpers
@@ -58,7 +59,9 @@ def create_app(settings: Settings) -> FastAPI:
         ensure_indices(app.state.search, settings.index_prefix)
         app.state.blobs = make_blob_store(settings)
         app.state.celery = make_celery(settings)
+        app.state.requisition_connectors = make_connectors(settings)
         yield
+        close_connectors(app.state.requisition_connectors)
         app.state.search.close()
         engine.dispose()
         audit_engine.dispose()
@@ -126,4 +129,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (auth.router, search.router, documents.router, records.router, cases.router, audit.router):
         app.include_router(router)
+    app.include_router(requisitions.router)
     return app

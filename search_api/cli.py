@@ -419,6 +419,10 @@ app.command(name="ingest")(ingest_command)
 app.command(name="generate")(generate_command)
 app.command(name="demo")(demo_command)
 
+from search_api.commands.cpc import cpc_app  # noqa: E402
+
+app.add_typer(cpc_app, name="cpc")
+
 
 def main() -> None:
     app()

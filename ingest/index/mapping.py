@@ -9,6 +9,14 @@ from ingest.records import index_mapping
 ANALYSIS: dict[str, Any] = {
     "filter": {
         "name_phonetic": {"type": "phonetic", "encoder": "double_metaphone", "replace": True},
+        # "Jan Van den Bossche" also as "vandenbossche", "janvanden", …: parts written together or apart.
+        "name_joined": {
+            "type": "shingle",
+            "min_shingle_size": 2,
+            "max_shingle_size": 4,
+            "output_unigrams": True,
+            "token_separator": "",
+        },
         "strip_separators": {"type": "pattern_replace", "pattern": "[^\\p{L}\\p{N}]", "replacement": ""},
     },
     "char_filter": {
@@ -27,6 +35,18 @@ ANALYSIS: dict[str, Any] = {
     "analyzer": {
         "folded": {"type": "custom", "tokenizer": "icu_tokenizer", "filter": ["icu_folding"]},
         "name": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "icu_folding"]},
+        "name_joined": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["lowercase", "icu_folding", "name_joined"],
+        },
+        # What was typed, as one token without spaces or marks: "Van den Bossche" -> "vandenbossche".
+        "name_compact_query": {
+            "type": "custom",
+            "tokenizer": "keyword",
+            "char_filter": ["name_separators"],
+            "filter": ["lowercase", "icu_folding"],
+        },
         "name_phonetic": {
             "type": "custom",
             "tokenizer": "standard",
