@@ -15,6 +15,7 @@ import typer
 DEMO_USER = "demo"
 DEMO_PASSWORD = "speurder-demo-2026"  # noqa: S105 - the demo login `make demo` prints
 DEMO_AUDITOR = "auditor"
+DEMO_MAGISTRATE = "magistraat"
 DEMO_CASE = "AN.12.L3.004711/2026"
 DEMO_SEED = 2026
 # Documents of the shared test corpus the demo uploads, when the corpus lies beside the checkout.
@@ -32,6 +33,8 @@ def _ensure_accounts(registers: list[str]) -> None:
     accounts = [
         (DEMO_USER, "investigator", "PZ Antwerpen/Recherche", "Demo Rechercheur", 2),
         (DEMO_AUDITOR, "auditor", "Controleorgaan", "Demo Auditor", 3),
+        # Approves the team's requisitions from the inbox; not on the case team, so sees no answer.
+        (DEMO_MAGISTRATE, "magistrate", "Parket Antwerpen", "Demo Onderzoeksrechter", 3),
     ]
     for username, role, unit, name, clearance in accounts:
         # A second `make demo` keeps the accounts.
@@ -97,6 +100,13 @@ def demo_command(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        # The reference National Bank CPC the demo's requisitions are executed against.
+        cpc = subprocess.Popen(
+            [sys.executable, "-m", "search_api.cli", "cpc", "serve"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _load_registers((settings.data_dir / "demo" / "registers").resolve(), records)
         documents = (settings.data_dir / "demo" / "documents").resolve()
@@ -115,7 +125,12 @@ def demo_command(
             "ANG alerts need a reason: put a case number (e.g. AN.12.L3.004711/2026) in the reason box."
         )
         typer.echo(f"The auditor '{DEMO_AUDITOR}' (same password) reads the audit log at {url}audit")
+        typer.echo(
+            f"Requisitions: draft one in case {DEMO_CASE}; the magistrate '{DEMO_MAGISTRATE}' (same "
+            f"password) approves it from {url}requisitions/inbox"
+        )
         typer.echo("Stop with Ctrl+C; `speurder services down` stops the services.\n")
         web()
     finally:
         worker.terminate()
+        cpc.terminate()
