@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.db import transaction
 from case_store.models import FINAL_STATES, Upload
+from enrichers.identifiers import IDENTIFIER_TYPES
 from enrichers.identifiers import extract as extract_identifiers
 from enrichers.language import detect_language
+from enrichers.resolution import identifier_entity_ids, record_entity_ids
 from ingest.blobs import BlobStore, blob_key, copy_to
 from ingest.index.admin import write_alias
 from ingest.index.bulk import write_records
@@ -132,7 +134,8 @@ def _details(metadata: dict[str, Any]) -> DocumentDetails:
 
 def enrich(record: Record, text: str) -> Record:
     """Language and identifiers from the text, onto the record and its group fields."""
-    found = extract_identifiers(text)
+    # Dates and amounts are found too, but they identify nobody: they stay out of the entity fields.
+    found = [item for item in extract_identifiers(text) if item.type in IDENTIFIER_TYPES]
     record.language = detect_language(text)
     record.mentions = [
         Mention(type=item.type, value=item.value, start=item.start, end=item.end) for item in found
@@ -141,8 +144,16 @@ def enrich(record: Record, text: str) -> Record:
     record.phones = values.get("phone", [])
     record.emails = values.get("email", [])
     record.ibans = values.get("iban", [])
-    record.vehicles = [Vehicle(plate=plate, country="BE") for plate in values.get("plate", [])]
+    countries = {item.value: item.country for item in found if item.type == "plate"}
+    record.vehicles = [Vehicle(plate=plate, country=countries[plate]) for plate in values.get("plate", [])]
+    record.vehicles += [Vehicle(vin=vin) for vin in values.get("vin", [])]
     record.identifiers = sorted({item.value for item in found})
+    # Entity ids: of the vehicles, phones and accounts above, and of the persons and organisations the
+    # text names by their numbers (a name in running text is not enough to be anyone).
+    numbered = [(m.type, m.value) for m in record.mentions if m.type not in {"plate", "vin"}]
+    vehicles = [vehicle.model_dump() for vehicle in record.vehicles]
+    parts = record_entity_ids(vehicles=vehicles, phones=record.phones, ibans=record.ibans)
+    record.entity_ids = list(dict.fromkeys([*parts, *identifier_entity_ids(numbered)]))
     return record
 
 

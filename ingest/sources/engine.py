@@ -21,8 +21,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from enrichers.identifiers import extract
+from enrichers.identifiers import IDENTIFIER_TYPES, extract
 from enrichers.language import detect_language
+from enrichers.resolution import identifier_entity_ids, record_entity_ids
 from ingest.records import (
     Details,
     IncidentDetails,
@@ -533,7 +534,7 @@ class Engine:
         return Built(record, warnings)
 
     def _add_group_fields(self, document: dict[str, Any]) -> None:
-        """Mentions, language, identifiers and names, added to the row's document before it is
+        """Mentions, language, identifiers, names and entity ids, added to the row's document before it is
         validated (once). Only text values are read: a value of another type fails validation all the
         same, and the group fields themselves never add a validation error."""
         text = document.get("text")
@@ -546,10 +547,30 @@ class Engine:
         document["identifiers"] = sorted(identifiers)
         names = [item.get("name") for key in ("persons", "organisations") for item in document.get(key, ())]
         document["names"] = list(dict.fromkeys(name for name in names if isinstance(name, str)))
+        # Entity ids: of the record's persons, organisations, vehicles, phones and accounts, then of the
+        # identifiers its text names. A phone in another field (a 101 call's caller) is in `identifiers`,
+        # in E.164: the one identifier form that starts with "+".
+        phones = [*document.get("phones", ()), *(value for value in identifiers if value[:1] == "+")]
+        found = record_entity_ids(
+            document.get("persons", ()),
+            document.get("organisations", ()),
+            document.get("vehicles", ()),
+            phones,
+            document.get("ibans", ()),
+        )
+        mentions = document.get("mentions")
+        if mentions:
+            found += identifier_entity_ids((mention["type"], mention["value"]) for mention in mentions)
+        document["entity_ids"] = list(dict.fromkeys(found))
 
 
 def _mentions(text: str) -> tuple[dict[str, Any], ...]:
-    return tuple({"type": f.type, "value": f.value, "start": f.start, "end": f.end} for f in extract(text))
+    """The identifiers a row's text names (dates and amounts identify nobody: left out)."""
+    return tuple(
+        {"type": f.type, "value": f.value, "start": f.start, "end": f.end}
+        for f in extract(text)
+        if f.type in IDENTIFIER_TYPES
+    )
 
 
 @cache
