@@ -166,6 +166,8 @@ def recall_at(ranked: Sequence[str], relevant: set[str], k: int = 10) -> float:
 def as_query(text: str) -> str:
     """What a user could type: the box takes at most MAX_QUERY_WORDS words and MAX_QUERY_CHARS."""
     text = " ".join(text.split()[:MAX_QUERY_WORDS])
+    if text.count('"') % 2:  # the box asks to close the quotation; the user drops them
+        text = text.replace('"', "")
     if len(text) <= MAX_QUERY_CHARS:
         return text
     return text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]

@@ -67,6 +67,7 @@ Name = Annotated[
         fields={
             "compact": {"type": "keyword", "normalizer": "compact_name"},
             "joined": {"type": "text", "analyzer": "name_joined", "search_analyzer": "name_compact_query"},
+            "raw": {"type": "keyword", "ignore_above": 256},  # as written: facets show it
             "phonetic": {"type": "text", "analyzer": "name_phonetic"},
         },
     ),

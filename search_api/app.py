@@ -24,7 +24,7 @@ from search_api.oidc import make_oidc
 from search_api.queries import QueryError
 from search_api.ratelimit import RateLimited, RateLimiter
 from search_api.requisitions import close_connectors, make_connectors
-from search_api.routers import audit, auth, cases, documents, records, requisitions, search
+from search_api.routers import audit, auth, cases, check, documents, records, requisitions, search
 from search_api.search import JustificationRequired
 from ui import STATIC_DIR, TEMPLATES_DIR
 from ui import helpers as ui_helpers
@@ -130,4 +130,5 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (auth.router, search.router, documents.router, records.router, cases.router, audit.router):
         app.include_router(router)
     app.include_router(requisitions.router)
+    app.include_router(check.router)
     return app

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from enrichers.identifiers import Found, extract_from_query
+from enrichers.identifiers import IDENTIFIER_TYPES, Found, extract_from_query
 
 MAX_QUERY_CHARS = 1000
 PAGE_SIZE = 20
@@ -36,6 +36,8 @@ MAX_QUERY_WORDS = 100
 # How the words of the box combine. Measured with bench/relevance.py (docs/decisions.md).
 # Up to three words, all of them; a longer query (a pasted statement), four in ten.
 TEXT_MATCH: dict[str, Any] = {"default_operator": "or", "minimum_should_match": "3<40%"}
+EXPLICIT_MATCH: dict[str, Any] = {"default_operator": "and"}
+_EXPLICIT = re.compile(r"(?<!\S)[|+](?!\S)")  # OR / AND typed, or their signs, as words of their own
 # Field filters a user may type, in English, Dutch and French.
 FILTER_FIELDS = {
     "type": "kind",
@@ -50,6 +52,9 @@ FILTER_FIELDS = {
     "lang": "language",
     "taal": "language",
     "langue": "language",
+    "unit": "unit",
+    "eenheid": "unit",
+    "unité": "unit",
 }
 # Date conditions: `date:2026-01..2026-06` on the time of the fact, `asof:2026-03-01` on validity.
 DATE_FIELDS = {
@@ -59,7 +64,74 @@ DATE_FIELDS = {
     "opdatum": "asof",
     "audate": "asof",
 }
-_FILTER = re.compile(r"(?<!\S)(?P<field>[A-Za-z]+):(?P<value>\"[^\"]+\"|\S+)")
+# Identifier filters: the field names a user may type, and the identifier types each accepts. The
+# value is normalised as the enrichers normalise text, so `plaque:1-abc-123` meets "1ABC123".
+IDENTIFIER_FIELDS: dict[str, tuple[str, frozenset[str]]] = {}
+for _label, _types, _names in (
+    ("plate", {"plate"}, ("plate", "kenteken", "nummerplaat", "plaque", "immatriculation")),
+    ("national number", {"nrn", "bis"}, ("nrn", "rrn", "rijksregisternummer", "niss", "bis")),
+    ("IBAN", {"iban", "bban"}, ("iban", "rekening", "compte")),
+    ("phone number", {"phone"}, ("phone", "tel", "telefoon", "gsm", "telephone", "téléphone")),
+    ("e-mail address", {"email"}, ("email", "mail", "courriel")),
+    ("enterprise number", {"enterprise"}, ("kbo", "bce", "enterprise", "ondernemingsnummer", "btw", "tva")),
+    ("VIN", {"vin"}, ("vin", "chassis", "chassisnummer")),
+    ("IMEI", {"imei"}, ("imei",)),
+    ("PV number", {"pv"}, ("pv", "pvnummer")),
+    ("seizure barcode", {"barcode"}, ("barcode", "streepjescode")),
+):
+    for _name in _names:
+        IDENTIFIER_FIELDS[_name] = (_label, frozenset(_types))
+NAME_FIELDS = ("name", "naam", "nom")
+# A filter is a field name, a colon and a value without a space between: "te lang: de" is prose.
+_FILTER = re.compile(r"(?<!\S)(?P<field>[^\W\d_]+):(?P<value>\"[^\"]*\"|[^\s\"]\S*)")
+# `-word` or `-"a phrase"` at the start of a word: records with it are left out.
+_EXCLUDE = re.compile(r"(?<!\S)-(?P<value>\"[^\"]+\"|[^\s\"]+)")
+# The Boolean words people type, as the engine's operators (upper case only: "of" and "et" are words).
+_OPERATORS = {"OR": "|", "AND": "+", "NOT": "-"}
+
+
+# The facets of every result page: what the hits are, where they come from, when, and who or what
+# recurs in them. Each bucket is also a filter the user can add with one click (FACET_FILTERS).
+FACETS: dict[str, Any] = {
+    "kind": {"terms": {"field": "kind", "size": 20}},
+    "register": {"terms": {"field": "register", "size": 20}},
+    "month": {
+        "date_histogram": {
+            "field": "occurred_at",
+            "calendar_interval": "month",
+            "format": "yyyy-MM",
+            "min_doc_count": 1,
+            "order": {"_key": "desc"},
+        }
+    },
+    "unit": {"terms": {"field": "unit", "size": 10}},
+    "case": {"terms": {"field": "case_ids", "size": 10}},
+    "language": {"terms": {"field": "language", "size": 10}},
+    "person": {"terms": {"field": "persons.name.raw", "size": 10}},
+    "plate": {"terms": {"field": "vehicles.plate", "size": 10}},
+}
+FACET_FILTERS = {
+    "kind": "type",
+    "register": "bron",
+    "month": "date",
+    "unit": "eenheid",
+    "case": "dossier",
+    "language": "taal",
+    "person": "naam",
+    "plate": "kenteken",
+}
+# Every order ends on the record id, so equal scores or dates still page in one fixed order.
+SORTS: dict[str, list[Any]] = {
+    "relevance": [{"_score": "desc"}, {"id": "asc"}],
+    "date": [{"occurred_at": {"order": "desc", "missing": "_last"}}, {"_score": "desc"}, {"id": "asc"}],
+}
+PIT_KEEP_ALIVE = "5m"
+
+
+def facet_filter(facet: str, value: str) -> str:
+    """The field filter a click on a facet value adds to the query: `type:pv`, `naam:"Jan Peeters"`."""
+    written = f'"{value}"' if re.search(r"\s", value) else value
+    return f"{FACET_FILTERS[facet]}:{written}"
 
 
 class QueryError(ValueError):
@@ -71,6 +143,18 @@ class ParsedQuery:
     text: str
     identifiers: tuple[Found, ...] = ()
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    excluded: tuple[str, ...] = ()
+
+
+def _identifier_value(field_name: str, value: str) -> str:
+    """The normalised form of what was typed after an identifier field name, or a message saying why not."""
+    label, types = IDENTIFIER_FIELDS[field_name]
+    for found in extract_from_query(value):
+        if found.type in types and found.start == 0 and found.end == len(value):
+            return found.value
+    if "plate" in types and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 .-]{1,14}", value):
+        return re.sub(r"[\s.-]", "", value).upper()  # a foreign or personalised plate, as written
+    raise QueryError(f"{field_name}:{value} is not a valid {label}")
 
 
 def parse_query(raw: str) -> ParsedQuery:
@@ -78,23 +162,43 @@ def parse_query(raw: str) -> ParsedQuery:
         raise QueryError(f"a query has at most {MAX_QUERY_CHARS} characters; this one has {len(raw)}")
     filters: dict[str, list[str]] = {}
 
+    if raw.count('"') % 2:
+        raise QueryError('a quotation mark is not closed: write "exact words" between two of them')
+
     def take_filter(match: re.Match[str]) -> str:
         name = match.group("field").lower()
-        target = FILTER_FIELDS.get(name) or DATE_FIELDS.get(name)
-        if target is None:
+        value = match.group("value").strip('"').strip()
+        if name in IDENTIFIER_FIELDS:
+            target, value = "identifiers", _identifier_value(name, value) if value else value
+        elif name in NAME_FIELDS:
+            target = "names"
+        else:
+            target = FILTER_FIELDS.get(name) or DATE_FIELDS.get(name) or ""
+        if not target:
             return match.group()
-        filters.setdefault(target, []).append(match.group("value").strip('"'))
+        if not value:
+            raise QueryError(f"{name}: needs a value, like {name}:something")
+        filters.setdefault(target, []).append(value)
         return " "
 
+    def take_exclusion(match: re.Match[str]) -> str:
+        excluded.append(match.group("value"))
+        return " "
+
+    excluded: list[str] = []
     rest = _FILTER.sub(take_filter, raw)
+    rest = " ".join(_OPERATORS.get(word, word) for word in rest.split())
+    rest = _EXCLUDE.sub(take_exclusion, rest)
     words = len(rest.split())
     if words > MAX_QUERY_WORDS:
         raise QueryError(
             f"a query has at most {MAX_QUERY_WORDS} words; this one has {words}: keep the ones that matter"
         )
-    identifiers = tuple(extract_from_query(rest))
+    identifiers = tuple(found for found in extract_from_query(rest) if found.type in IDENTIFIER_TYPES)
     text = " ".join(rest.split())
-    return ParsedQuery(text, identifiers, {key: tuple(values) for key, values in filters.items()})
+    return ParsedQuery(
+        text, identifiers, {key: tuple(values) for key, values in filters.items()}, tuple(excluded)
+    )
 
 
 def build_search(
@@ -103,8 +207,18 @@ def build_search(
     *,
     page: int = 1,
     size: int = PAGE_SIZE,
+    sort: str = "relevance",
+    after: list[Any] | None = None,
+    pit: str | None = None,
 ) -> dict[str, Any]:
-    """The search body: relevance on text, exact identifier matches first, the access filter always."""
+    """The search body: relevance on text, exact identifier matches first, the access filter always.
+
+    A page is either numbered (`page`, within the first TOTAL_HITS_BOUND hits) or follows the sort
+    values of the previous page's last hit (`after`) in a point in time (`pit`): deep paging that never
+    skips or repeats a record while the index changes.
+    """
+    if sort not in SORTS:
+        raise QueryError(f"sort by {' or '.join(SORTS)}, not {sort!r}")
     should: list[dict[str, Any]] = []
     for found in parsed.identifiers:
         # An identifier typed in any spelling meets its normalised form and outranks any text match.
@@ -115,7 +229,8 @@ def build_search(
                 "simple_query_string": {
                     "query": parsed.text,
                     "fields": TEXT_FIELDS,
-                    **TEXT_MATCH,
+                    # Operators typed (|, +, parentheses) state the logic themselves.
+                    **(EXPLICIT_MATCH if _EXPLICIT.search(parsed.text) else TEXT_MATCH),
                     "flags": "AND|OR|NOT|PHRASE|PREFIX|PRECEDENCE|ESCAPE|WHITESPACE|FUZZY|NEAR",
                     "lenient": True,
                 }
@@ -127,16 +242,25 @@ def build_search(
             filters += [valid_on(value) for value in values]
         elif name == "occurred_at":
             filters += [date_range(value) for value in values]
+        elif name == "identifiers":  # each one typed must be on the record
+            filters += [{"term": {"identifiers": value}} for value in values]
+        elif name == "names":
+            filters += [name_match(value) for value in values]
         else:
             filters.append({"terms": {name: list(values)}})
     query: dict[str, Any] = {"bool": {"filter": filters}}
+    if parsed.excluded:
+        query["bool"]["must_not"] = [
+            {"simple_query_string": {"query": value, "fields": TEXT_FIELDS, "default_operator": "and"}}
+            for value in parsed.excluded
+        ]
     if should:
         query["bool"]["should"] = should
         query["bool"]["minimum_should_match"] = 1
-    return {
+    body: dict[str, Any] = {
         "query": query,
-        "from": (max(page, 1) - 1) * size,
         "size": size,
+        "sort": SORTS[sort],
         "track_total_hits": TOTAL_HITS_BOUND,
         "version": True,
         "_source": {"excludes": ["text", "mentions"]},
@@ -150,11 +274,32 @@ def build_search(
             },
             "require_field_match": False,
         },
-        "aggs": {
-            "kind": {"terms": {"field": "kind", "size": 20}},
-            "register": {"terms": {"field": "register", "size": 20}},
-            "language": {"terms": {"field": "language", "size": 10}},
-        },
+        "aggs": FACETS,
+    }
+    if pit is not None:
+        body["pit"] = {"id": pit, "keep_alive": PIT_KEEP_ALIVE}
+    if after is not None:
+        body["search_after"] = after
+        del body["aggs"]  # the facets came with the first page
+    else:
+        body["from"] = (max(page, 1) - 1) * size
+    return body
+
+
+def name_match(name: str) -> dict[str, Any]:
+    """A person or organisation name in any of its spellings: every part folded (accents, case), the
+    whole without spaces ("Van den Bossche" = "Vandenbossche", also within a longer name), or every
+    part by its sound (Mohamed = Mohammed)."""
+    return {
+        "bool": {
+            "should": [
+                {"match": {"names": {"query": name, "operator": "and"}}},
+                {"term": {"names.compact": name}},  # the normalizer compacts the query too
+                {"match": {"names.joined": name}},  # "Van den Bossche" within "Jan Vandenbossche"
+                {"match": {"names.phonetic": {"query": name, "operator": "and"}}},
+            ],
+            "minimum_should_match": 1,
+        }
     }
 
 

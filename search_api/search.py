@@ -6,6 +6,8 @@ fails (closed), and nothing is shown.
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +17,12 @@ from case_store.audit import AuditLog, Entry
 from search_api.access import Principal, access_filter
 from search_api.queries import (
     PAGE_SIZE,
+    PIT_KEEP_ALIVE,
     TOTAL_HITS_BOUND,
     QueryError,
     build_record_lookup,
     build_search,
+    facet_filter,
     parse_query,
 )
 
@@ -45,13 +49,19 @@ class SearchPage:
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]]
     took_ms: int
+    sort: str = "relevance"
+    cursor: str | None = None  # the next page in the same point in time, when paging deep
+
+    def refined(self, facet: str, value: object) -> str:
+        """This query narrowed to one facet value: what a click on the facet searches."""
+        return f"{self.query} {facet_filter(facet, str(value))}".strip()
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // PAGE_SIZE))
 
 
-def _hit(raw: dict[str, Any]) -> Hit:
+def hit_from(raw: dict[str, Any]) -> Hit:
     source = raw.get("_source", {})
     highlight = raw.get("highlight", {})
     return Hit(
@@ -118,6 +128,25 @@ def too_many_clauses(exc: TransportError) -> bool:
     return "too many nested clauses" in str(exc) or "too_many_clauses" in str(exc)
 
 
+CURSOR_START = "start"
+
+
+def encode_cursor(pit: str, after: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([pit, after]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, list[Any]]:
+    """A cursor the API handed out. It names a point in time and a place in the sort order, nothing
+    more: the access filter is applied again on every page, so a cursor passed on reveals nothing."""
+    try:
+        pit, after = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError) as exc:
+        raise QueryError("this page link is damaged; search again") from exc
+    if not isinstance(pit, str) or not isinstance(after, list):
+        raise QueryError("this page link is damaged; search again")
+    return pit, after
+
+
 def search_records(
     client: OpenSearch,
     index: str,
@@ -127,31 +156,59 @@ def search_records(
     *,
     page: int = 1,
     size: int = PAGE_SIZE,
+    sort: str = "relevance",
+    cursor: str | None = None,
 ) -> SearchPage:
+    """One page of results. Numbered pages reach the first TOTAL_HITS_BOUND hits; `cursor="start"`
+    opens a point in time and every page then hands back the cursor of the next one."""
     parsed = parse_query(raw_query)
     require_justification(consultation, parsed.filters)
-    body = build_search(parsed, access_filter(consultation.principal), page=page, size=size)
+    pit: str | None = None
+    after: list[Any] | None = None
+    if cursor == CURSOR_START:
+        pit = str(client.create_pit(index=index, params={"keep_alive": PIT_KEEP_ALIVE})["pit_id"])
+        page = 1
+    elif cursor:
+        pit, after = decode_cursor(cursor)
+    body = build_search(
+        parsed, access_filter(consultation.principal), page=page, size=size, sort=sort, after=after, pit=pit
+    )
     # Partial results would silently hide records: a failing shard is an error here, not a 200.
+    params = {"allow_partial_search_results": "false"}
     try:
-        response = client.search(index=index, body=body, params={"allow_partial_search_results": "false"})
+        if pit is None:
+            response = client.search(index=index, body=body, params=params)
+        else:  # a point in time names its indices itself
+            response = client.search(body=body, params=params)
     except TransportError as exc:
         if too_many_clauses(exc):
             raise QueryError(
                 "this query has more words than the search engine takes: keep the ones that matter"
             ) from exc
+        if pit is not None and exc.status_code == 404:
+            raise QueryError("this list of results has expired; search again") from exc
         raise
+    raw_hits = response["hits"]["hits"]
     total = response["hits"]["total"]
     result = SearchPage(
         query=raw_query,
         page=page,
         total=total["value"],
         total_is_lower_bound=total["relation"] == "gte" or total["value"] >= TOTAL_HITS_BOUND,
-        hits=[_hit(raw) for raw in response["hits"]["hits"]],
+        hits=[hit_from(raw) for raw in raw_hits],
         facets={
-            name: [(bucket["key"], bucket["doc_count"]) for bucket in agg["buckets"]]
+            name: [
+                (bucket.get("key_as_string", bucket["key"]), bucket["doc_count"]) for bucket in agg["buckets"]
+            ]
             for name, agg in response.get("aggregations", {}).items()
         },
         took_ms=response.get("took", 0),
+        sort=sort,
+        cursor=(
+            encode_cursor(str(response.get("pit_id") or pit), raw_hits[-1]["sort"])
+            if pit is not None and len(raw_hits) == size
+            else None
+        ),
     )
     audit.append(
         consultation.entry(
@@ -161,6 +218,8 @@ def search_records(
             details={
                 "filters": {key: list(values) for key, values in parsed.filters.items()},
                 "page": page,
+                "sort": sort,
+                "deep": pit is not None,
                 "total": result.total,
                 "results": [[hit.id, hit.version] for hit in result.hits],
             },

@@ -18,7 +18,9 @@ from playwright.sync_api import Browser, sync_playwright
 
 from ingest.settings import Settings
 from search_api.app import create_app
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, ROOT
+
+ARTEFACTS = ROOT / "var" / "test-artifacts"  # screenshots, kept after the run
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -96,4 +98,32 @@ def test_logout_posts_the_csrf_token(base_url: str, browser: Browser) -> None:
     page.wait_for_url(f"{base_url}/login")
     page.goto(f"{base_url}/search")
     assert page.url == f"{base_url}/login"
+    page.close()
+
+
+def test_quick_check_fits_a_phone_screen(
+    base_url: str, browser: Browser, indexed_samples: dict[str, object]
+) -> None:
+    """A field officer's phone: 390 pixels wide, no sideways scrolling, the card swapped in by htmx."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", "rechercheur")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/search")
+    page.goto(f"{base_url}/check")
+    page.fill("#check-q", "1-abc-123")
+    page.fill("input[name=reason]", "controle")
+    with page.expect_response(lambda response: "/check?" in response.url) as answer:
+        page.click("form.check button[type=submit]")
+    assert answer.value.request.headers.get("hx-request") == "true"
+    page.locator(".check-card h2").wait_for()
+    assert "1ABC123" in page.locator(".check-card h2").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for selector in ("#check-q", "form.check button[type=submit]"):
+        box = page.locator(selector).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert box["height"] >= 40  # a target a thumb can hit
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "quick-check-390.png"), full_page=True)
     page.close()

@@ -60,6 +60,8 @@ def test_field_filters_in_three_languages() -> None:
 
 def test_unknown_field_stays_text() -> None:
     assert parse_query("http:foo").text == "http:foo"
+    # A field name in prose, followed by a space, is a word: Dutch "lang" (long), "naam", "type".
+    assert parse_query("de wachttijd is te lang: drie uur").text == "de wachttijd is te lang: drie uur"
 
 
 def test_overlong_query_is_refused_with_a_reason() -> None:
@@ -86,3 +88,46 @@ def test_rate_limiter_counts_per_key_and_says_when() -> None:
     with pytest.raises(RateLimited) as refused:
         limiter.hit("a")
     assert 0 < refused.value.retry_after <= 61
+
+
+def test_identifier_fields_in_three_languages_take_any_spelling() -> None:
+    parsed = parse_query("kenteken:1-abc-123 plaque:1.ABC.123 nrn:85.07.30-033.28 iban:BE44009612345645")
+    assert parsed.filters["identifiers"][3] == "BE44009612345645"
+    assert parsed.filters["identifiers"][:3] == ("1ABC123", "1ABC123", "85073003328")
+    parsed = parse_query('rekening:"BE44 0096 1234 5645" tel:0475/12.34.56 plate:F-AB-123-CD')
+    assert parsed.filters["identifiers"] == ("BE44009612345645", "+32475123456", "FAB123CD")
+    body = build_search(parsed, access_filter(PRINCIPAL))
+    assert {"term": {"identifiers": "+32475123456"}} in body["query"]["bool"]["filter"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("nrn:85.07.30-033.29", "not a valid national number"),  # checksum fails
+        ("iban:BE68539007547035", "not a valid IBAN"),
+        ("telefoon:12", "not a valid phone number"),
+        ('diefstal "fiets', "quotation mark is not closed"),
+        ('type:""', "needs a value"),
+        ("date:gisteren", "is not a date"),
+    ],
+)
+def test_bad_syntax_gets_a_message_naming_the_problem(raw: str, message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        build_search(parse_query(raw), access_filter(PRINCIPAL))
+
+
+def test_exclusions_and_boolean_words() -> None:
+    parsed = parse_query('diefstal -fiets -"Gent centrum" auto OR moto 1-ABC-123')
+    assert parsed.excluded == ("fiets", '"Gent centrum"')
+    assert parsed.text == "diefstal auto | moto 1-ABC-123"  # a dash inside a word is not an exclusion
+    body = build_search(parsed, access_filter(PRINCIPAL))
+    excluded = [clause["simple_query_string"]["query"] for clause in body["query"]["bool"]["must_not"]]
+    assert excluded == ["fiets", '"Gent centrum"']
+
+
+def test_name_filter_matches_every_spelling_form() -> None:
+    parsed = parse_query('naam:"Van den Bossche" nom:Mohamed')
+    assert parsed.filters["names"] == ("Van den Bossche", "Mohamed")
+    clause = build_search(parsed, access_filter(PRINCIPAL))["query"]["bool"]["filter"][1]
+    fields = {next(iter(next(iter(q.values())))) for q in clause["bool"]["should"]}
+    assert fields == {"names", "names.compact", "names.joined", "names.phonetic"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,6 +18,8 @@ QueryText = Annotated[str, Query(max_length=MAX_QUERY_CHARS)]
 PageNumber = Annotated[int, Query(ge=1, le=500)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 Reason = Annotated[str | None, Query(max_length=200)]
+Sort = Annotated[Literal["relevance", "date"], Query()]
+Cursor = Annotated[str | None, Query(max_length=4096)]
 
 
 @router.get("/")
@@ -35,6 +37,7 @@ def search_page(
     settings: AppSettings,
     q: QueryText = "",
     page: PageNumber = 1,
+    sort: Sort = "relevance",
     reason: Reason = None,
 ) -> Response:
     """Search every register the user may see."""
@@ -46,6 +49,7 @@ def search_page(
         "result": None,
         "error": None,
         "needs_reason": False,
+        "sort": sort,
     }
     status = 200
     if q.strip():
@@ -57,6 +61,7 @@ def search_page(
                 consultation,
                 q,
                 page=page,
+                sort=sort,
             )
         except QueryError as exc:
             context["error"] = str(exc)
@@ -78,9 +83,14 @@ def search_api(
     q: QueryText,
     page: PageNumber = 1,
     size: PageSize = PAGE_SIZE,
+    sort: Sort = "relevance",
+    cursor: Cursor = None,
     reason: Reason = None,
 ) -> dict[str, Any]:
-    """Search as JSON: hits with highlights, total, facets. `reason` is required for marked registers."""
+    """Search as JSON: hits with highlights, total, facets. `reason` is required for marked registers.
+
+    Deep paging: `cursor=start` opens a point in time; each answer's `cursor` fetches the next page
+    (null after the last one)."""
     result = search_records(
         client,
         settings.index_prefix,
@@ -89,5 +99,7 @@ def search_api(
         q,
         page=page,
         size=size,
+        sort=sort,
+        cursor=cursor,
     )
     return asdict(result)
