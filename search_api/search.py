@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,3 +261,125 @@ def open_record(
         )
     )
     return hits[0]["_source"] if hits else None
+
+
+SIMILAR_TEXT_CHARS = 5000  # what of a long record's text is compared: its opening says what it is about
+MIN_SUGGEST_CHARS = 2
+
+
+def similar_records(
+    client: OpenSearch,
+    index: str,
+    audit: AuditLog,
+    consultation: Consultation,
+    record_key: str,
+    *,
+    size: int = 10,
+) -> list[Hit] | None:
+    """Records like this one ("more like this"), among those the user may see; None if the record
+    itself is not one they may see. The comparison is made from the text the user was shown, never
+    by the engine reading a record on its own, so a record out of reach can never steer the answer."""
+    source = open_record(client, index, audit, consultation, record_key, action="consultation.open_similar")
+    if source is None:
+        return None
+    like = " ".join(str(source.get(key) or "") for key in ("title", "summary", "text"))[:SIMILAR_TEXT_CHARS]
+    body = {
+        "query": {
+            "bool": {
+                "filter": [access_filter(consultation.principal)],
+                "must_not": [{"ids": {"values": [record_key]}}],
+                "must": [
+                    {
+                        "more_like_this": {
+                            "fields": ["title", "text", "summary", "names"],
+                            "like": like,
+                            "min_term_freq": 1,
+                            "min_doc_freq": 1,
+                            "max_query_terms": 40,
+                            "minimum_should_match": "20%",
+                        }
+                    }
+                ],
+            }
+        },
+        "size": size,
+        "version": True,
+        "_source": {"excludes": ["text", "mentions"]},
+    }
+    hits = [hit_from(raw) for raw in client.search(index=index, body=body)["hits"]["hits"]]
+    audit.append(
+        consultation.entry(
+            "consultation.similar",
+            subjects=tuple(hit.id for hit in hits),
+            details={"like": record_key, "results": [[hit.id, hit.version] for hit in hits]},
+        )
+    )
+    return hits
+
+
+def _folded(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
+def suggest(
+    client: OpenSearch,
+    index: str,
+    audit: AuditLog,
+    consultation: Consultation,
+    prefix: str,
+    *,
+    size: int = 8,
+) -> list[str]:
+    """Names and plates that complete what the user is typing, taken only from records they may see
+    (the suggestions of a register out of reach would say what it holds)."""
+    typed = " ".join(prefix.split())
+    if len(typed) < MIN_SUGGEST_CHARS:
+        return []
+    compact = re.sub(r"[\s.\-/_]", "", typed).upper()
+    body = {
+        "query": {
+            "bool": {
+                "filter": [access_filter(consultation.principal)],
+                "should": [
+                    {"match_phrase_prefix": {"names": {"query": typed, "max_expansions": 20}}},
+                    {"prefix": {"vehicles.plate": {"value": compact}}},
+                ],
+                "minimum_should_match": 1,
+            }
+        },
+        "size": 30,
+        "_source": ["persons.name", "organisations.name", "vehicles.plate"],
+    }
+    response = client.search(index=index, body=body)
+    wanted = _folded(typed)
+    found: dict[str, None] = {}
+    used: list[str] = []
+    for raw in response["hits"]["hits"]:
+        source = raw.get("_source", {})
+        names = [item.get("name", "") for key in ("persons", "organisations") for item in source.get(key, [])]
+        plates = [item.get("plate", "") for item in source.get("vehicles", []) if item.get("plate")]
+        matched = [
+            name for name in names if any(_folded(part).startswith(wanted) for part in _name_starts(name))
+        ] + [plate for plate in plates if plate.startswith(compact)]
+        if matched:
+            used.append(raw["_id"])
+            found.update(dict.fromkeys(matched))
+        if len(found) >= size:
+            break
+    suggestions = list(found)[:size]
+    audit.append(
+        consultation.entry(
+            "consultation.suggest",
+            query=typed,
+            subjects=tuple(used),
+            details={"suggestions": suggestions},
+        )
+    )
+    return suggestions
+
+
+def _name_starts(name: str) -> list[str]:
+    """Every place a user may start typing a name: "Jan Van den Bossche" from "Jan", "Van", "den", …"""
+    words = name.split()
+    return [" ".join(words[i:]) for i in range(len(words))]

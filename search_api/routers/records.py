@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from ingest.blobs import CHUNK
 from search_api.deps import AppSettings, Audit, Blobs, CurrentConsultation, Search, csrf_token
-from search_api.search import open_record
+from search_api.search import open_record, similar_records
 
 router = APIRouter()
 NOT_VISIBLE = "no such record, or not one you may see"
@@ -76,3 +77,30 @@ def original(
         "X-Content-SHA256": sha256,
     }
     return StreamingResponse(stream(), media_type="application/octet-stream", headers=headers)
+
+
+@router.get("/api/records/{record_id}/similar")
+def similar_json(
+    record_id: str, consultation: CurrentConsultation, client: Search, audit: Audit, settings: AppSettings
+) -> list[dict[str, Any]]:
+    """Records like this one, among those the user may see."""
+    hits = similar_records(client, settings.index_prefix, audit, consultation, record_id)
+    if hits is None:
+        raise HTTPException(404, NOT_VISIBLE)
+    return [asdict(hit) for hit in hits]
+
+
+@router.get("/records/{record_id}/similar", response_class=HTMLResponse)
+def similar_fragment(
+    record_id: str,
+    request: Request,
+    consultation: CurrentConsultation,
+    client: Search,
+    audit: Audit,
+    settings: AppSettings,
+) -> Response:
+    """The "more like this" list of the record page, loaded when asked for."""
+    hits = similar_records(client, settings.index_prefix, audit, consultation, record_id)
+    if hits is None:
+        raise HTTPException(404, NOT_VISIBLE)
+    return request.app.state.templates.TemplateResponse(request, "_similar.html", {"hits": hits})

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from search_api.deps import AppSettings, Audit, CurrentConsultation, Search, SearchLimit, csrf_token
 from search_api.queries import MAX_QUERY_CHARS, PAGE_SIZE, QueryError
-from search_api.search import JustificationRequired, search_records
+from search_api.search import JustificationRequired, search_records, suggest
 
 router = APIRouter()
 
@@ -103,3 +103,30 @@ def search_api(
         cursor=cursor,
     )
     return asdict(result)
+
+
+Typed = Annotated[str, Query(max_length=100)]
+
+
+@router.get("/api/suggest", dependencies=[SearchLimit])
+def suggest_api(
+    consultation: CurrentConsultation, client: Search, audit: Audit, settings: AppSettings, q: Typed = ""
+) -> list[str]:
+    """Names and plates completing what is typed, from records the user may see."""
+    return suggest(client, settings.index_prefix, audit, consultation, q)
+
+
+@router.get("/suggest", response_class=HTMLResponse, dependencies=[SearchLimit])
+def suggest_options(
+    request: Request,
+    consultation: CurrentConsultation,
+    client: Search,
+    audit: Audit,
+    settings: AppSettings,
+    q: Typed = "",
+) -> Response:
+    """The same, as the options of the search box's list (htmx swaps them in while typing)."""
+    suggestions = suggest(client, settings.index_prefix, audit, consultation, q)
+    return request.app.state.templates.TemplateResponse(
+        request, "_suggestions.html", {"suggestions": suggestions}
+    )
