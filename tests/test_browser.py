@@ -9,13 +9,18 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, sync_playwright
+from opensearchpy import OpenSearch
+from playwright.sync_api import Browser, Page, sync_playwright
 
+from ingest.index.bulk import write_records
+from ingest.records import Record
 from ingest.settings import Settings
 from search_api.app import create_app
 from tests.conftest import PASSWORD, ROOT
@@ -126,4 +131,57 @@ def test_quick_check_fits_a_phone_screen(
         assert box["height"] >= 40  # a target a thumb can hit
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "quick-check-390.png"), full_page=True)
+    page.close()
+
+
+def _signed_in(browser: Browser, base_url: str) -> Page:
+    page = browser.new_page()
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", "rechercheur")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/search")
+    return page
+
+
+def test_facet_click_and_paging_swap_results_and_keep_the_address(
+    base_url: str, browser: Browser, profile: Settings, search: OpenSearch
+) -> None:
+    mark = f"bladertoets{uuid.uuid4().hex[:6]}"
+    units = ["PZ Gent/Recherche", "FGP Brussel"]
+    records = [
+        Record(
+            id=f"{mark}-{n}",
+            kind="pv",
+            source="islp",
+            register="islp",
+            title=f"Vaststelling {n}",
+            text=f"{mark} vaststelling {n}",
+            unit=units[n % 2],
+            recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        for n in range(50)
+    ]
+    assert not write_records(search, profile.index_prefix, records, refresh="wait_for").errors
+    page = _signed_in(browser, base_url)
+    page.fill("input[name=q]", mark)
+    page.click("form.search button[type=submit]")
+    page.locator("#results .total").wait_for()
+    assert page.locator("#results .total").inner_text().startswith("50 resultaten")
+
+    with page.expect_response(lambda response: "eenheid" in response.url) as answer:
+        page.get_by_role("link", name="FGP Brussel").click()
+    assert answer.value.request.headers.get("hx-request") == "true"
+    page.wait_for_function("document.querySelector('#results .total').innerText.startsWith('25 ')")
+    assert "eenheid%3A%22FGP+Brussel%22" in page.url or "eenheid%3A%22FGP%20Brussel%22" in page.url
+
+    with page.expect_response(lambda response: "page=2" in response.url):
+        page.get_by_role("link", name="Volgende").click()
+    page.wait_for_function("document.querySelector('#results .pages span').innerText.includes('2 / 2')")
+    assert page.locator("#results .hit").count() == 5
+    assert "page=2" in page.url
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "search-facet-page-2.png"), full_page=True)
+    page.go_back()  # the address history is real: back is page 1 of the narrowed list
+    page.wait_for_function("document.querySelector('#results .pages span').innerText.includes('1 / 2')")
     page.close()
