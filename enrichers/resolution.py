@@ -288,16 +288,16 @@ def identifier_entity_ids(found: Iterable[tuple[str, str]]) -> list[str]:
     (emails, dates, amounts, case numbers) name no entity here."""
     ids: list[str | None] = []
     for kind, value in found:
-        if kind in {"nrn", "bis"}:
-            ids.append(person_id(None, None, value))
+        if kind == "nrn" or kind == "bis":
+            ids.append(_person(None, None, value))
         elif kind == "plate":
-            ids.append(vehicle_id(value, "BE") if _BELGIAN_PLATE.fullmatch(value) else None)
+            ids.append(_vehicle(value, "BE", None) if _BELGIAN_PLATE.fullmatch(value) else None)
         elif kind == "vin":
-            ids.append(vehicle_id(None, None, value))
+            ids.append(_vehicle(None, None, value))
         elif kind == "phone":
-            ids.append(phone_id(value))
+            ids.append(_phone(value))
         elif kind == "iban":
-            ids.append(account_id(value))
+            ids.append(_account(value))
         elif kind == "enterprise":
-            ids.append(organisation_id(None, value))
+            ids.append(_organisation(None, value))
     return list(dict.fromkeys(entity for entity in ids if entity))
