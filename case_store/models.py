@@ -122,6 +122,9 @@ class Upload(Base):
     uploader: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default="received")
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # What a clerk should know about a file that did go in (children left out, text cut off).
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    evidence_number: Mapped[str | None] = mapped_column(String(80), default=None)
     record_id: Mapped[str | None] = mapped_column(String(100), default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     agent: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from celery import Celery
 
+from ingest.documents import TIKA_RESTART_SECONDS
 from ingest.settings import Settings
 
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery("speurder", broker=settings.redis_url, set_as_current=False)
+    # Two extractions (with OCR, then without) within Tika's limit and the HTTP margin, Tika's restart
+    # between them, then indexing: a task outliving all of these is stuck.
+    soft_limit = 2 * (max(settings.tika_timeout_seconds, 31) + 30) + TIKA_RESTART_SECONDS + 60
     app.conf.update(
         task_default_queue=settings.task_queue,
         task_serializer="json",
@@ -19,7 +23,13 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # No task hangs a worker: past the soft limit the file is failed with its reason; past the hard
+        # limit the pool process is replaced and `speurder reconcile` queues the entry again.
+        task_soft_time_limit=soft_limit,
+        task_time_limit=soft_limit + 60,
         broker_connection_retry_on_startup=True,
+        # Redis gives an unacknowledged task to another worker only after this; a whole worker lost
+        # sooner (power, SIGKILL) is covered by `speurder reconcile`, a pool process by the line above.
         broker_transport_options={"visibility_timeout": 3600},
         worker_hijack_root_logger=False,
     )

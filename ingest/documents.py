@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from opensearchpy import OpenSearch
+from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import NotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,18 +30,21 @@ from enrichers.identifiers import IDENTIFIER_TYPES
 from enrichers.identifiers import extract as extract_identifiers
 from enrichers.language import detect_language
 from enrichers.resolution import identifier_entity_ids, record_entity_ids
+from ingest.archives import ChildLimits
 from ingest.blobs import BlobStore, blob_key, copy_to
 from ingest.index.admin import write_alias
 from ingest.index.bulk import write_records
 from ingest.records import DocumentDetails, Mention, Provenance, Record, Vehicle, record_id
 from ingest.settings import Settings
-from ingest.tika import Extraction, Part, extract
+from ingest.tika import Extraction, ExtractionUnavailable, Part, extract
 
 log = logging.getLogger(__name__)
 
 DOCUMENT_REGISTER = "ges"
 AGENT = f"speurder-worker@{socket.gethostname()}"
 MAX_DELIVERIES = 6  # a file that kills its worker this often is quarantined, not retried forever
+OCR_TOO_SLOW = "ocr_too_slow"  # a ledger flag: this file ran past the time limit with OCR
+TIKA_RESTART_SECONDS = 120
 
 
 @dataclass
@@ -62,6 +67,7 @@ def accept_upload(
     case_number: str | None = None,
     classification: int = 0,
     expected_sha256: str | None = None,
+    evidence_number: str | None = None,
 ) -> Received:
     """Store the original under its hash and write its ledger row; both done before we say OK."""
     stored = blobs.put(stream, expected_sha256)
@@ -76,6 +82,7 @@ def accept_upload(
             case_number=case_number,
             classification=classification,
             uploader=uploader,
+            evidence_number=evidence_number,
         )
         session.add(upload)
         session.flush()
@@ -192,6 +199,7 @@ def build_record(
             size=upload.size if parent_id is None else None,
             parent_id=parent_id,
             uploader=upload.uploader,
+            evidence_number=upload.evidence_number,
             status=status,  # type: ignore[arg-type]
             error=error,
             agent=AGENT,
@@ -200,6 +208,11 @@ def build_record(
     )
     record.details.document = details
     return enrich(record, text) if text else record
+
+
+# A ledger state that says the content's record is in the index: a second copy is a duplicate of it.
+# A failure is not: the second copy is tried again (the first may have met a passing fault).
+SETTLED_WITH_RECORD = ("indexed", "encrypted", "unsupported")
 
 
 class DocumentPipeline:
@@ -212,15 +225,22 @@ class DocumentPipeline:
         blobs: BlobStore,
         sessions: sessionmaker[Session],
         extractor: Callable[..., Extraction] = extract,
+        limits: ChildLimits | None = None,
     ) -> None:
         self.settings = settings
         self.search = search
         self.blobs = blobs
         self.sessions = sessions
         self.extractor = extractor
+        self.limits = limits or ChildLimits()
 
     def _set_state(
-        self, upload_id: int, status: str, error: str | None = None, record: str | None = None
+        self,
+        upload_id: int,
+        status: str,
+        error: str | None = None,
+        record: str | None = None,
+        note: str | None = None,
     ) -> None:
         with transaction(self.sessions) as session:
             upload = session.get(Upload, upload_id)
@@ -228,11 +248,33 @@ class DocumentPipeline:
                 return
             upload.status = status
             upload.error = error
+            upload.note = note
             upload.record_id = record
             upload.agent = AGENT
 
     def fail(self, upload_id: int, reason: str) -> None:
-        self._set_state(upload_id, "failed", reason[:2000])
+        """Quarantine a file with its reason, and index it as failed so it is found by name."""
+        reason = reason[:2000]
+        record_key: str | None = None
+        with self.sessions() as session:
+            upload = session.get(Upload, upload_id)
+            if upload is not None:
+                session.expunge(upload)
+        if upload is not None:
+            record = build_record(
+                upload,
+                None,
+                record_key=upload.sha256,
+                status="failed",
+                error=reason,
+                paths=self._paths_of(upload.sha256),
+            )
+            try:
+                if not write_records(self.search, self.settings.index_prefix, [record]).errors:
+                    record_key = upload.sha256
+            except SearchConnectionError:
+                log.warning("the index is away; upload %s is failed in the ledger only", upload_id)
+        self._set_state(upload_id, "failed", reason, record_key)
 
     def release(self, upload_id: int) -> None:
         """Hand an upload back to the queue (a retry is coming); a retry is not a crash."""
@@ -250,17 +292,31 @@ class DocumentPipeline:
                 return None
             upload.attempts += 1
             if upload.attempts > MAX_DELIVERIES:
-                upload.status = "failed"
-                upload.error = f"quarantined: processing did not finish in {MAX_DELIVERIES} attempts"
-                return None
-            upload.status = "processing"
-            session.flush()
-            session.expunge(upload)
-            return upload
+                quarantined = upload.sha256
+            else:
+                upload.status = "processing"
+                session.flush()
+                session.expunge(upload)
+                return upload
+        self.fail(upload_id, f"quarantined: processing did not finish in {MAX_DELIVERIES} attempts")
+        log.warning("upload %s (%s) quarantined", upload_id, quarantined)
+        return None
 
     def _paths_of(self, sha256: str) -> list[str]:
         with self.sessions() as session:
             return sorted(set(session.scalars(select(Upload.path).where(Upload.sha256 == sha256))))
+
+    def _settled_copy(self, upload: Upload) -> bool:
+        """Did another ledger entry with the same content already put its record in the index?"""
+        with self.sessions() as session:
+            other = session.scalars(
+                select(Upload.id).where(
+                    Upload.sha256 == upload.sha256,
+                    Upload.id != upload.id,
+                    Upload.status.in_(SETTLED_WITH_RECORD),
+                )
+            ).first()
+        return other is not None and self._indexed_already(upload.sha256)
 
     def _indexed_already(self, record_key: str) -> bool:
         try:
@@ -273,6 +329,33 @@ class DocumentPipeline:
             return False
         return bool(found.get("found"))
 
+    def _extract(self, local: Path, file_name: str, *, ocr: bool, wait_for_tika: bool = False) -> Extraction:
+        # After a time-out Tika restarts its parsing process; that is worth a short wait here rather
+        # than a retry of the whole task (which would start with the slow attempt again).
+        deadline = time.monotonic() + (TIKA_RESTART_SECONDS if wait_for_tika else 0)
+        while True:
+            try:
+                with local.open("rb") as stream:
+                    return self.extractor(
+                        stream,
+                        tika_url=self.settings.tika_url,
+                        file_name=file_name,
+                        ocr=ocr,
+                        ocr_languages=self.settings.ocr_languages,
+                        timeout_seconds=self.settings.tika_timeout_seconds,
+                        limits=self.limits,
+                    )
+            except ExtractionUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(3)
+
+    def _remember(self, upload_id: int, flag: str) -> None:
+        with transaction(self.sessions) as session:
+            upload = session.get(Upload, upload_id)
+            if upload is not None:
+                upload.meta = {**(upload.meta or {}), flag: True}
+
     def process(self, upload_id: int) -> str | None:
         """Take one upload to a final ledger state and return that state."""
         upload = self.start(upload_id)
@@ -280,7 +363,9 @@ class DocumentPipeline:
             return None
         record_key = upload.sha256
         paths = self._paths_of(upload.sha256)
-        if self._indexed_already(record_key):
+        # Asked of the ledger, not only the index: a delivery repeated after a crash finds its own
+        # record in the index and must still end `indexed`, not `duplicate` of itself.
+        if self._settled_copy(upload):
             # The same content was indexed from another upload: one record, every path kept.
             self.search.update(
                 index=write_alias(self.settings.index_prefix, "document"),
@@ -291,18 +376,24 @@ class DocumentPipeline:
             self._set_state(upload_id, "duplicate", None, record_key)
             return "duplicate"
 
+        # The work folder holds the one original being parsed; children never touch the disk.
         with tempfile.TemporaryDirectory(prefix="speurder-extract-") as work:
             local = Path(work) / "original"
             copy_to(self.blobs, upload.sha256, local)
-            with local.open("rb") as stream:
-                extraction = self.extractor(
-                    stream,
-                    tika_url=self.settings.tika_url,
-                    file_name=upload.file_name,
-                    ocr=self.settings.ocr_enabled,
-                    ocr_languages=self.settings.ocr_languages,
-                    timeout_seconds=self.settings.tika_timeout_seconds,
-                )
+            # A file that ran past the time limit with OCR once is read without it from then on: each
+            # time-out costs the limit and restarts Tika's parsing process for every worker.
+            too_slow = bool((upload.meta or {}).get(OCR_TOO_SLOW))
+            extraction = self._extract(
+                local, upload.file_name, ocr=self.settings.ocr_enabled and not too_slow
+            )
+            if extraction.timed_out and self.settings.ocr_enabled and not too_slow:
+                # Mostly OCR of many images (an archive that contains itself, a photo album): the text
+                # layer and the children without OCR are worth more than a bare failure.
+                self._remember(upload_id, OCR_TOO_SLOW)
+                extraction = self._extract(local, upload.file_name, ocr=False, wait_for_tika=True)
+                too_slow = True
+            if too_slow and self.settings.ocr_enabled:
+                extraction.notes.insert(0, "read without OCR: with OCR it ran past the time limit")
 
         state = "indexed" if extraction.status == "ok" else extraction.status
         records = [
@@ -320,9 +411,11 @@ class DocumentPipeline:
                 build_record(
                     upload,
                     part,
-                    record_key=record_id("document", upload.sha256, part.path),
-                    status="indexed",
-                    error=None,
+                    record_key=record_id(
+                        "document", upload.sha256, part.path, part.metadata.get("X-TIKA:embedded_id_path", "")
+                    ),
+                    status=part.status,
+                    error=part.error,
                     paths=paths,
                     parent_id=record_key,
                 )
@@ -330,7 +423,24 @@ class DocumentPipeline:
         result = write_records(self.search, self.settings.index_prefix, records, refresh="wait_for")
         if result.errors:
             first = next(iter(result.errors.items()))
-            self._set_state(upload_id, "failed", f"the index refused record {first[0]}: {first[1]}", None)
+            self.fail(upload_id, f"the index refused record {first[0]}: {first[1]}")
             return "failed"
-        self._set_state(upload_id, state, extraction.error, record_key)
+        note = "; ".join(extraction.notes)[:2000] or None
+        if extraction.embedded:
+            note = "; ".join(filter(None, [f"{len(extraction.embedded)} embedded items", note]))
+        self._set_state(upload_id, state, extraction.error, record_key, note)
         return state
+
+
+def retry_failed(sessions: sessionmaker[Session], upload_ids: list[int]) -> list[int]:
+    """Put failed files back in the queue's hands: a fresh count of attempts, no old reason.
+
+    Returns the ids that were failed (and are now `received`); the caller enqueues them after this commit.
+    """
+    with transaction(sessions) as session:
+        rows = session.scalars(select(Upload).where(Upload.id.in_(upload_ids), Upload.status == "failed"))
+        retried = []
+        for upload in rows:
+            upload.status, upload.error, upload.note, upload.attempts = "received", None, None, 0
+            retried.append(upload.id)
+    return retried

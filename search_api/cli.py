@@ -423,6 +423,10 @@ from search_api.commands.cpc import cpc_app  # noqa: E402
 
 app.add_typer(cpc_app, name="cpc")
 
+from search_api.commands.reconcile import reconcile_command  # noqa: E402
+
+app.command(name="reconcile")(reconcile_command)
+
 
 def main() -> None:
     app()
