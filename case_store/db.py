@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +37,26 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def create_schema(engine: Engine) -> None:
+    """Create what is missing: new tables, and new columns that may be empty on existing tables.
+
+    Anything more (a changed type, a new constraint) needs a real migration; there is none yet
+    (docs/decisions.md, 14). Adding nullable columns in place keeps an existing data folder usable
+    when a release adds a field, as the upload ledger's notes and evidence numbers did."""
     Base.metadata.create_all(engine)
+    existing = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                if not column.nullable:
+                    raise RuntimeError(
+                        f"table {table.name} lacks the required column {column.name}: this database "
+                        "needs a migration that does not exist yet; start from a fresh data folder"
+                    )
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Connection, delete, update
+from sqlalchemy import Connection, delete, inspect, text, update
 from sqlalchemy.exc import DBAPIError
 
 from case_store.audit import AuditEvent, AuditLog, AuditUnavailable, Entry, prepare_audit_engine
@@ -120,4 +120,16 @@ def test_bad_accounts_are_refused(database_url: str) -> None:
             add_user(session, "x", PASSWORD, role="sheriff", unit="u")
         with pytest.raises(UserError, match="12 characters"):
             add_user(session, "x", "kort", role="analyst", unit="u")
+    engine.dispose()
+
+
+def test_a_new_nullable_column_is_added_to_an_existing_table(database_url: str) -> None:
+    """An existing data folder keeps working when a release adds an optional field to a table."""
+    engine = make_engine(database_url)
+    create_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(text('ALTER TABLE "uploads" DROP COLUMN "evidence_number"'))
+    assert "evidence_number" not in {c["name"] for c in inspect(engine).get_columns("uploads")}
+    create_schema(engine)
+    assert "evidence_number" in {c["name"] for c in inspect(engine).get_columns("uploads")}
     engine.dispose()
