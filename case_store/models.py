@@ -198,3 +198,14 @@ class RequisitionEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SearchCursor(Base):
+    """A deep-paging cursor's point in time, kept here because the engine's id is too long for a URL."""
+
+    __tablename__ = "search_cursors"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pit_id: Mapped[str] = mapped_column(Text)
+    username: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

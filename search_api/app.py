@@ -24,10 +24,12 @@ from search_api.oidc import make_oidc
 from search_api.queries import QueryError
 from search_api.ratelimit import RateLimited, RateLimiter
 from search_api.requisitions import close_connectors, make_connectors
-from search_api.routers import audit, auth, cases, check, documents, records, requisitions, search
+from search_api.routers import audit, auth, cases, check, documents, language, records, requisitions, search
+from search_api.routers import entities as entity_routes
 from search_api.search import JustificationRequired
 from ui import STATIC_DIR, TEMPLATES_DIR
 from ui import helpers as ui_helpers
+from ui.i18n import LanguageMiddleware
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -74,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
         env=jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
     )
     ui_helpers.install(app.state.templates.env)
+    app.add_middleware(LanguageMiddleware)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key.get_secret_value(),
@@ -131,4 +134,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     app.include_router(requisitions.router)
     app.include_router(check.router)
+    app.include_router(language.router)
+    app.include_router(entity_routes.router)
     return app

@@ -16,6 +16,7 @@ from typing import Any
 from opensearchpy import OpenSearch, TransportError
 
 from case_store.audit import AuditLog, Entry
+from case_store.cursors import CursorStore
 from search_api.access import Principal, access_filter
 from search_api.queries import (
     PAGE_SIZE,
@@ -133,20 +134,21 @@ def too_many_clauses(exc: TransportError) -> bool:
 CURSOR_START = "start"
 
 
-def encode_cursor(pit: str, after: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps([pit, after]).encode()).decode()
+def encode_cursor(token: str, after: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([token, after]).encode()).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[str, list[Any]]:
-    """A cursor the API handed out. It names a point in time and a place in the sort order, nothing
-    more: the access filter is applied again on every page, so a cursor passed on reveals nothing."""
+    """A cursor the API handed out: a token for its point in time and a place in the sort order,
+    nothing more. The access filter is applied again on every page, so a cursor passed on reveals
+    nothing; it is also only honoured for the user it was handed to."""
     try:
-        pit, after = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        token, after = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
         raise QueryError("this page link is damaged; search again") from exc
-    if not isinstance(pit, str) or not isinstance(after, list):
+    if not isinstance(token, str) or not isinstance(after, list):
         raise QueryError("this page link is damaged; search again")
-    return pit, after
+    return token, after
 
 
 def search_records(
@@ -160,6 +162,7 @@ def search_records(
     size: int = PAGE_SIZE,
     sort: str = "relevance",
     cursor: str | None = None,
+    cursors: CursorStore | None = None,
 ) -> SearchPage:
     """One page of results. Numbered pages reach the first TOTAL_HITS_BOUND hits; `cursor="start"`
     opens a point in time and every page then hands back the cursor of the next one."""
@@ -167,11 +170,17 @@ def search_records(
     require_justification(consultation, parsed.filters)
     pit: str | None = None
     after: list[Any] | None = None
+    if cursor and cursors is None:
+        raise QueryError("deep paging is not available here")
     if cursor == CURSOR_START:
         pit = str(client.create_pit(index=index, params={"keep_alive": PIT_KEEP_ALIVE})["pit_id"])
         page = 1
     elif cursor:
-        pit, after = decode_cursor(cursor)
+        token, after = decode_cursor(cursor)
+        assert cursors is not None
+        pit = cursors.get(token, consultation.principal.username)
+        if pit is None:
+            raise QueryError("this list of results has expired; search again")
     body = build_search(
         parsed, access_filter(consultation.principal), page=page, size=size, sort=sort, after=after, pit=pit
     )
@@ -207,8 +216,11 @@ def search_records(
         took_ms=response.get("took", 0),
         sort=sort,
         cursor=(
-            encode_cursor(str(response.get("pit_id") or pit), raw_hits[-1]["sort"])
-            if pit is not None and len(raw_hits) == size
+            encode_cursor(
+                cursors.put(str(response.get("pit_id") or pit), consultation.principal.username),
+                raw_hits[-1]["sort"],
+            )
+            if pit is not None and cursors is not None and len(raw_hits) == size
             else None
         ),
     )

@@ -185,3 +185,103 @@ def test_facet_click_and_paging_swap_results_and_keep_the_address(
     page.go_back()  # the address history is real: back is page 1 of the narrowed list
     page.wait_for_function("document.querySelector('#results .pages span').innerText.includes('1 / 2')")
     page.close()
+
+
+def test_switch_the_language_with_the_keyboard(
+    base_url: str, browser: Browser, profile: Settings, search: OpenSearch
+) -> None:
+    """An officer reaches the language switch with Tab, chooses French with Enter, and reads French;
+    after an htmx search the switch still returns to that search, now in English."""
+    mark = f"taaltoets{uuid.uuid4().hex[:6]}"
+    records = [
+        Record(
+            id=f"{mark}-{n}",
+            kind="pv",
+            source="islp",
+            register="islp",
+            title=f"PV {n}",
+            text=f"{mark} procès-verbal {n}",
+            unit="PZ Gent/Recherche",
+            recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        for n in range(3)
+    ]
+    assert not write_records(search, profile.index_prefix, records, refresh="wait_for").errors
+    page = _signed_in(browser, base_url)
+    assert page.locator("html").get_attribute("lang") == "nl"
+    page.locator("input[name=q]").focus()
+    for _ in range(20):  # backwards from the search box into the header, as a keyboard user would
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.textContent") == "Français":
+            break
+    assert page.evaluate("document.activeElement.getAttribute('lang')") == "fr"
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.documentElement.lang === 'fr'")
+    assert page.url == f"{base_url}/search"
+    assert page.get_by_role("button", name="Rechercher").is_visible()
+    assert (
+        page.get_by_role("navigation", name="Langue")
+        .get_by_role("link", name="Français")
+        .get_attribute("aria-current")
+        == "true"
+    )
+
+    page.fill("input[name=q]", mark)
+    with page.expect_response(lambda response: "/search?" in response.url) as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.request.headers.get("hx-request") == "true"
+    page.locator("#results .total").wait_for()
+    assert page.locator("#results .total").inner_text().startswith("3 résultats")
+    assert "triés par pertinence" in page.locator("#results .total").inner_text()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "search-in-french.png"), full_page=True)
+
+    page.get_by_role("link", name="English").click()  # the switch was refreshed with the search's address
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert f"q={mark}" in page.url
+    assert page.locator("#results .total").inner_text().startswith("3 results")
+    page.close()
+
+
+def test_graph_view_expands_a_node_on_click(
+    base_url: str, browser: Browser, profile: Settings, search: OpenSearch
+) -> None:
+    """The graph view draws an entity's neighbours under the CSP, and a click on a node adds its own."""
+    mark = uuid.uuid4().hex[:6].upper()
+    car, driver = f"vehicle:BE:9GR{mark}", f"phone:+3249{int(mark, 16) % 10_000_000:07d}"
+    others = [f"account:BE00{mark}{n:04d}" for n in range(3)]
+    links = [[car, driver], *([driver, other] for other in others)]
+    records = [
+        Record(
+            id=f"graph-{mark}-{n}",
+            kind="pv",
+            source="islp",
+            register="islp",
+            title=f"pv graaf {mark} {n}",
+            recorded_at=datetime.now(UTC),
+            entity_ids=pair,
+        )
+        for n, pair in enumerate(links)
+    ]
+    assert not write_records(search, profile.index_prefix, records, refresh="wait_for").errors
+    page = _signed_in(browser, base_url)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_viewport_size({"width": 1280, "height": 1200})  # the whole drawing on screen, to click in
+    page.goto(f"{base_url}/graph?entity={car}")
+    page.wait_for_selector("#graph[data-ready=true]")
+    assert page.get_attribute("#graph", "data-nodes") == "2"  # the car and its driver's phone
+    position = page.evaluate(
+        f"document.getElementById('graph').cy.getElementById('{driver}').renderedPosition()"
+    )
+    drawing = page.locator("#graph canvas").last.bounding_box()
+    assert drawing is not None
+    with page.expect_response(lambda response: "/api/graph/neighbours" in response.url) as answer:
+        page.mouse.click(drawing["x"] + position["x"], drawing["y"] + position["y"])
+    assert answer.value.status == 200
+    page.wait_for_function("document.getElementById('graph').dataset.nodes === '5'")
+    assert "/entities/" in page.locator("#graph-records a").first.get_attribute("href")
+    assert errors == []
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "graph-expanded.png"), full_page=True)
+    page.close()

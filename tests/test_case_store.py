@@ -133,3 +133,19 @@ def test_a_new_nullable_column_is_added_to_an_existing_table(database_url: str) 
     create_schema(engine)
     assert "evidence_number" in {c["name"] for c in inspect(engine).get_columns("uploads")}
     engine.dispose()
+
+
+def test_a_paging_cursor_is_honoured_for_its_own_user_until_it_expires(database_url: str) -> None:
+    from case_store.cursors import CursorStore
+
+    engine = make_engine(database_url)
+    create_schema(engine)
+    store = CursorStore(make_sessionmaker(engine))
+    token = store.put("pit-" + "x" * 20_000, "rechercheur")  # a point-in-time id of many shards
+    assert len(token) < 64
+    assert store.get(token, "rechercheur") == "pit-" + "x" * 20_000
+    assert store.get(token, "analist") is None  # handed to someone else: not theirs to follow
+    assert store.get("made-up", "rechercheur") is None
+    expired = CursorStore(make_sessionmaker(engine), keep=timedelta(seconds=-1))
+    assert expired.get(expired.put("pit-old", "rechercheur"), "rechercheur") is None
+    engine.dispose()

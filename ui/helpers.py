@@ -7,6 +7,8 @@ import re
 
 from markupsafe import Markup, escape
 
+from ui import i18n
+
 _MARK = re.compile(r"(</?mark>)")
 
 
@@ -34,3 +36,13 @@ def highlight(fragment: str) -> Markup:
 
 def install(env: object) -> None:
     env.filters["highlight"] = highlight  # type: ignore[attr-defined]
+    env.filters["number"] = i18n.format_number  # type: ignore[attr-defined]
+    env.filters["day"] = i18n.format_day  # type: ignore[attr-defined]
+    # The request's language is read at render time, from the context the middleware set.
+    env.globals.update(  # type: ignore[attr-defined]
+        _=i18n.gettext,
+        gettext=i18n.gettext,
+        ngettext=i18n.ngettext,
+        current_language=i18n.current_language,
+        languages=i18n.LANGUAGES,
+    )

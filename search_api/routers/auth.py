@@ -13,6 +13,7 @@ from case_store.db import transaction
 from case_store.users import UserError, authenticate, get_user
 from search_api.deps import AppSettings, Audit, Csrf, Sessions, client_address, csrf_token
 from search_api.oidc import PROVIDER
+from ui.i18n import gettext
 
 router = APIRouter()
 
@@ -52,7 +53,7 @@ def login(
             "login.html",
             {
                 "csrf_token": csrf_token(request),
-                "error": "Wrong user name or password, or the account is locked.",
+                "error": gettext("Wrong user name or password, or the account is locked."),
                 "oidc": request.app.state.oidc is not None,
             },
             status_code=401,

@@ -12,6 +12,7 @@ from search_api.check import quick_check
 from search_api.deps import AppSettings, Audit, CurrentConsultation, Search, SearchLimit, csrf_token
 from search_api.queries import MAX_QUERY_CHARS, QueryError
 from search_api.search import JustificationRequired
+from ui.i18n import gettext
 
 router = APIRouter()
 
@@ -46,7 +47,10 @@ def check_page(
             context["error"] = str(exc)
             status = 400
         except JustificationRequired as exc:
-            context["error"] = f"{exc}. Vul een dossiernummer of wettelijke grond in."
+            context["error"] = gettext(
+                "Consulting %(registers)s needs a justification. Fill in a case number or a legal ground.",
+                registers=", ".join(sorted(exc.registers)),
+            )
             status = 428
     template = "_check.html" if request.headers.get("hx-request") else "check.html"
     return request.app.state.templates.TemplateResponse(request, template, context, status_code=status)

@@ -8,9 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from search_api.deps import AppSettings, Audit, CurrentConsultation, Search, SearchLimit, csrf_token
+from case_store.cursors import CursorStore
+from search_api.deps import AppSettings, Audit, CurrentConsultation, Search, SearchLimit, Sessions, csrf_token
 from search_api.queries import MAX_QUERY_CHARS, PAGE_SIZE, QueryError
 from search_api.search import JustificationRequired, search_records, suggest
+from ui.i18n import gettext
 
 router = APIRouter()
 
@@ -19,7 +21,7 @@ PageNumber = Annotated[int, Query(ge=1, le=500)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 Reason = Annotated[str | None, Query(max_length=200)]
 Sort = Annotated[Literal["relevance", "date"], Query()]
-Cursor = Annotated[str | None, Query(max_length=4096)]
+Cursor = Annotated[str | None, Query(max_length=1024)]
 
 
 @router.get("/")
@@ -67,7 +69,10 @@ def search_page(
             context["error"] = str(exc)
             status = 400
         except JustificationRequired as exc:
-            context["error"] = f"{exc}. Vul een dossiernummer of wettelijke grond in."
+            context["error"] = gettext(
+                "Consulting %(registers)s needs a justification. Fill in a case number or a legal ground.",
+                registers=", ".join(sorted(exc.registers)),
+            )
             context["needs_reason"] = True
             status = 428
     template = "_results.html" if request.headers.get("hx-request") else "search.html"
@@ -80,6 +85,7 @@ def search_api(
     client: Search,
     audit: Audit,
     settings: AppSettings,
+    sessions: Sessions,
     q: QueryText,
     page: PageNumber = 1,
     size: PageSize = PAGE_SIZE,
@@ -101,6 +107,7 @@ def search_api(
         size=size,
         sort=sort,
         cursor=cursor,
+        cursors=CursorStore(sessions),
     )
     return asdict(result)
 

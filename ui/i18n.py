@@ -1,0 +1,151 @@
+"""The interface's languages: Dutch, French and English, chosen per user, with English as the fallback.
+
+Message ids are English. The Dutch and French catalogues are the `.po` files under `ui/locales`, compiled
+in memory on first use, so there is no build step and no binary file in the repository. The language of
+the request being served lives in a context variable: the middleware sets it, and `gettext` (for routers)
+and the template globals read it. FastAPI runs sync endpoints in a thread pool that copies the context,
+so each request sees its own language.
+
+Extract new strings with `pybabel extract -F babel.cfg -o var/messages.pot .`, then merge them with
+`pybabel update -i var/messages.pot -d ui/locales` and translate what is new (see docs/operating.md).
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+import re
+from contextvars import ContextVar
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+COOKIE = "speurder_lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+DEFAULT = "nl"
+# Each language under its own name, the way a speaker of it looks for it on the switch.
+LANGUAGES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
+CATALOGUED = ("nl", "fr")  # English is the message ids themselves
+# Belgian conventions for numbers and dates (1.234 in Dutch, 1 234 in French).
+FORMAT_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en"}
+
+_language: ContextVar[str] = ContextVar("speurder_language", default=DEFAULT)
+_QUALITY = re.compile(r"^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$")
+
+
+@cache
+def catalogues() -> dict[str, _gettext.NullTranslations]:
+    """Every language's translations, compiled from the .po files once per process."""
+    compiled: dict[str, _gettext.NullTranslations] = {"en": _gettext.NullTranslations()}
+    for code in CATALOGUED:
+        with (LOCALES_DIR / code / "LC_MESSAGES" / "messages.po").open("rb") as po:
+            catalog = read_po(po, locale=code)
+        mo = io.BytesIO()
+        write_mo(mo, catalog)  # fuzzy entries are left out: they fall back to English
+        mo.seek(0)
+        compiled[code] = Translations(mo)
+    return compiled
+
+
+def current_language() -> str:
+    return _language.get()
+
+
+def gettext(message: str, **values: Any) -> str:
+    """`message` in the request's language; `%(name)s` placeholders are filled from `values`."""
+    text = catalogues()[_language.get()].gettext(message)
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, num: int, **values: Any) -> str:
+    """The singular or plural form for `num`; `%(num)s` is the number written the language's way."""
+    text = catalogues()[_language.get()].ngettext(singular, plural, num)
+    return text % {"num": format_number(num), **values}
+
+
+def format_number(number: float) -> str:
+    return format_decimal(number, locale=FORMAT_LOCALES[_language.get()])
+
+
+def format_day(value: str | date) -> str:
+    """An ISO day (or a date) as the language writes it in full: 15 maart 2026, 15 mars 2026."""
+    day = value if isinstance(value, date) else date.fromisoformat(value[:10])
+    return format_date(day, format="long", locale=FORMAT_LOCALES[_language.get()])
+
+
+def _accepted(header: str) -> list[str]:
+    """The primary language tags of an Accept-Language header, best first (q=0 means "not this")."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header.split(",")[:20]):
+        tag, _, params = item.partition(";")
+        quality = 1.0
+        if params:
+            match = _QUALITY.match(params)
+            quality = float(match.group(1)) if match else 0.0
+        primary = tag.strip().split("-")[0].lower()
+        if primary and quality > 0:
+            ranked.append((-quality, position, primary))
+    return [primary for _, _, primary in sorted(ranked)]
+
+
+def choose_language(cookie: str | None, accept_language: str | None) -> str:
+    """The user's choice on the switch; else Dutch or French as the browser prefers; else Dutch.
+
+    English counts only when chosen on the switch: a browser's "en-US" is far more often its factory
+    setting than an officer's preference, and the officers read Dutch or French.
+    """
+    if cookie in LANGUAGES:
+        return str(cookie)
+    for primary in _accepted(accept_language or ""):
+        if primary in CATALOGUED:
+            return primary
+    return DEFAULT
+
+
+def local_path(target: str | None, default: str = "/search") -> str:
+    """`target` if it is a path on this site, else `default`: the switch never sends anyone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if any(ord(char) < 32 or char == "\\" for char in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+class LanguageMiddleware:
+    """Sets the request's language (cookie, then Accept-Language) for everything that serves it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        code = choose_language(connection.cookies.get(COOKIE), connection.headers.get("accept-language"))
+        token = _language.set(code)
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"content-language", code.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_language)
+        finally:
+            _language.reset(token)
