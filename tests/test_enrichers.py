@@ -309,3 +309,36 @@ def test_overlaps_are_resolved_by_extractor_order() -> None:
 )
 def test_language(text: str, language: str | None) -> None:
     assert detect_language(text) == language
+
+
+def test_a_document_names_its_people_firms_and_places_through_real_ner() -> None:
+    """Dutch goes through Frog, French through fr_core_news_sm; both land on the record."""
+    record = Record(
+        id="ner",
+        kind="document",
+        source="upload",
+        title="t",
+        recorded_at=datetime.now(UTC),
+        register="upload",
+    )
+    text = "Jan Peeters werd op 3 mei in Antwerpen gehoord door de lokale politie over de diefstal."
+    enrich(record, text)
+    assert record.language == "nl"
+    assert ("Jan Peeters", "mentioned") in {(p.name, p.role) for p in record.persons}
+    assert "Jan Peeters" in record.names
+    places = [m for m in record.mentions if m.type == "location"]
+    assert [text[m.start : m.end] for m in places] == ["Antwerpen"]
+    assert not any(entity.startswith("person:") for entity in record.entity_ids)  # a name is nobody's id
+
+    record = Record(
+        id="ner-fr",
+        kind="document",
+        source="upload",
+        title="t",
+        recorded_at=datetime.now(UTC),
+        register="upload",
+    )
+    enrich(record, "Marie Dubois a été entendue à Bruxelles par la police locale au sujet du vol.")
+    assert record.language == "fr"
+    assert "Marie Dubois" in {p.name for p in record.persons}
+    assert "Bruxelles" in {m.value for m in record.mentions if m.type == "location"}
