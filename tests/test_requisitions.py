@@ -1,8 +1,9 @@
 """Requisitions end to end, with the reference CPC as its own process on a loopback port.
 
 Investigator drafts → magistrate approves → the order goes over HTTP → the answer becomes `bank_account`
-records that the case's team finds and nobody else does (hits, totals, facets, record pages) → the audit
-trail tells the whole story. Then the rejected, expired and CPC-down paths, and who may not decide.
+records that the case's team finds and nobody else does (hits, totals, facets, suggestions, record
+pages) → the audit trail tells the whole story. Then the rejected, expired and CPC-down paths, and who
+may not decide.
 The oracle for the answer is the generated world itself: the subject's own accounts as the generator
 derives them, independently of the service.
 """
@@ -291,6 +292,10 @@ def test_drafted_approved_executed_answered_and_seen_by_the_team_only(world: Sce
         assert (by_name["total"] == len(shown)) is sees, user
         record = world.client.get(f"/api/records/{shown[0].id}", params={"reason": REASON})
         assert (record.status_code == 200) is sees, user
+        # Autocomplete reads the same records: the answering bank is suggested to the team only.
+        bank = shown[0].source["details"]["bank_account"]["bank"]
+        suggested = world.client.get("/api/suggest", params={"q": bank[:5], "reason": REASON}).json()
+        assert (bank in suggested) is sees, (user, suggested)
 
     # The case timeline has the requisition's steps; the case's search has its answer.
     login(world.client, "r-colleague")
