@@ -173,3 +173,4 @@ def test_the_card_page_renders_alerts_first(officer: TestClient) -> None:
     assert "intercepteren" in html and "voorzichtig benaderen" in html
     assert html.index("Openstaande signaleringen") < html.index("Recente nummerplaatlezingen")
     assert "Visumcontrole" not in html
+    assert f'href="/entities/vehicle%3ABE%3A{PLATE}"' in html  # on to everything about the vehicle
