@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import uvicorn
@@ -67,6 +68,17 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+def _signed_in(browser: Browser, base_url: str, **options: Any) -> Page:
+    """A page signed in as the investigator, on the search page."""
+    page = browser.new_page(**options)
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", "rechercheur")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/search")
+    return page
+
+
 def test_sign_in_and_search_with_htmx_under_the_csp(
     base_url: str, browser: Browser, indexed_samples: dict[str, object]
 ) -> None:
@@ -93,12 +105,7 @@ def test_sign_in_and_search_with_htmx_under_the_csp(
 
 
 def test_logout_posts_the_csrf_token(base_url: str, browser: Browser) -> None:
-    page = browser.new_page()
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", "rechercheur")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/search")
+    page = _signed_in(browser, base_url)
     page.click("form.who button[type=submit]")
     page.wait_for_url(f"{base_url}/login")
     page.goto(f"{base_url}/search")
@@ -110,12 +117,9 @@ def test_quick_check_fits_a_phone_screen(
     base_url: str, browser: Browser, indexed_samples: dict[str, object]
 ) -> None:
     """A field officer's phone: 390 pixels wide, no sideways scrolling, the card swapped in by htmx."""
-    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", "rechercheur")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/search")
+    page = _signed_in(
+        browser, base_url, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+    )
     page.goto(f"{base_url}/check")
     page.fill("#check-q", "1-abc-123")
     page.fill("input[name=reason]", "controle")
@@ -132,16 +136,6 @@ def test_quick_check_fits_a_phone_screen(
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "quick-check-390.png"), full_page=True)
     page.close()
-
-
-def _signed_in(browser: Browser, base_url: str) -> Page:
-    page = browser.new_page()
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", "rechercheur")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/search")
-    return page
 
 
 def test_facet_click_and_paging_swap_results_and_keep_the_address(
