@@ -188,8 +188,8 @@ def _strict_patterns(nlp: Language) -> list[Pattern]:
     for suffix in _lines("company_suffixes.txt"):
         *head, last = (token.text for token in nlp.make_doc(suffix))
         forms.setdefault(tuple(head), set()).update({last, last.rstrip(".") + "."})
-    for head, lasts in forms.items():
-        tail: list[Pattern] = [*({"ORTH": t} for t in head), {"ORTH": {"IN": sorted(lasts)}}]
+    for words, lasts in forms.items():
+        tail: list[Pattern] = [*({"ORTH": word} for word in words), {"ORTH": {"IN": sorted(lasts)}}]
         patterns.append(_pattern("ORG", [name_start, *tail], "patterns"))
     title: Pattern = {"LOWER": {"IN": sorted(_TITLES)}, "OP": "{1,2}"}  # "Herr Dr. Müller"
     particles = {"LOWER": {"IN": _PARTICLES}, "OP": "{0,3}"}
