@@ -29,7 +29,7 @@ CASE_CREATORS = {"investigator", "analyst", "magistrate", "administrator"}
 ATTACHING_ROLES = {"lead", "member"}
 
 
-def _case_or_404(sessions: Sessions, number: str, username: str) -> CaseView:
+def case_or_404(sessions: Sessions, number: str, username: str) -> CaseView:
     """The case if the user is on its team; the same 404 whether it does not exist or is not theirs."""
     with sessions() as session:
         try:
@@ -83,7 +83,7 @@ def case_page(
     q: Annotated[str, Query(max_length=900)] = "",
 ) -> Response:
     """The case: its team, and its records (searchable within the case)."""
-    case = _case_or_404(sessions, number, consultation.principal.username)
+    case = case_or_404(sessions, number, consultation.principal.username)
     # The case itself is the reason for consulting its records.
     within = replace(consultation, justification=consultation.justification or number)
     result = search_records(client, settings.index_prefix, audit, within, f'{q} dossier:"{number}"'.strip())
@@ -110,7 +110,7 @@ def case_add_member(
 ) -> Response:
     """Add someone to the team (case leads only)."""
     principal = consultation.principal
-    case = _case_or_404(sessions, number, principal.username)
+    case = case_or_404(sessions, number, principal.username)
     if case.role_of(principal.username) != "lead" and principal.role != "administrator":
         raise HTTPException(403, "only the case lead adds members")
     try:
@@ -137,7 +137,7 @@ def case_attach_record(
     number: Annotated[str, Form(alias="case", max_length=80)],
 ) -> Response:
     """Attach a record you can see to a case you work on; its team can then see it too."""
-    case = _case_or_404(sessions, number, consultation.principal.username)
+    case = case_or_404(sessions, number, consultation.principal.username)
     if case.role_of(consultation.principal.username) not in ATTACHING_ROLES:
         raise HTTPException(403, "readers of a case do not attach records")
     if open_record(client, settings.index_prefix, audit, consultation, record_id) is None:

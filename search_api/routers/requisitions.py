@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from case_store import requisitions as store
 from case_store.audit import AuditLog, Entry
-from case_store.cases import CaseError, CaseView, view_case
+from case_store.cases import view_case
 from case_store.db import transaction
 from case_store.models import REQUISITION_KINDS
 from case_store.requisitions import NotAllowed, RequisitionError, RequisitionView, WrongState
@@ -28,6 +28,7 @@ from search_api.deps import (
 )
 from search_api.requisitions.document import render_requisition
 from search_api.requisitions.execution import Actor, Executor
+from search_api.routers.cases import case_or_404
 from search_api.search import Consultation, search_records
 
 router = APIRouter()
@@ -61,17 +62,6 @@ def _expire_overdue(sessions: Sessions, audit: AuditLog) -> None:
 def _status(exc: RequisitionError) -> HTTPException:
     code = 403 if isinstance(exc, NotAllowed) else 409 if isinstance(exc, WrongState) else 400
     return HTTPException(code, str(exc))
-
-
-def _team_case(sessions: Sessions, number: str, username: str) -> CaseView:
-    with sessions() as session:
-        try:
-            case = view_case(session, number)
-        except CaseError:
-            case = None
-    if case is None or case.role_of(username) is None:
-        raise HTTPException(404, "no such case, or not one of yours")
-    return case
 
 
 def _visible(sessions: Sessions, requisition_id: int, username: str) -> RequisitionView:
@@ -110,7 +100,7 @@ def case_requisitions(
 ) -> Response:
     """The requisitions of a case, and the form to draft one."""
     _expire_overdue(sessions, audit)
-    found = _team_case(sessions, case, principal.username)
+    found = case_or_404(sessions, case, principal.username)
     with sessions() as session:
         requisitions = store.of_case(session, case)
     context = {
@@ -150,7 +140,7 @@ def timeline(
     case: Annotated[str, Query(max_length=80)],
 ) -> Response:
     """The requisitions' steps in a case's timeline (a fragment the case page loads)."""
-    _team_case(sessions, case, principal.username)
+    case_or_404(sessions, case, principal.username)
     with sessions() as session:
         steps = store.history_of_case(session, case)
     return _page(
@@ -177,7 +167,7 @@ def draft(
 ) -> Response:
     """Draft a requisition in a case you work on."""
     principal = consultation.principal
-    _team_case(sessions, case, principal.username)
+    case_or_404(sessions, case, principal.username)
     try:
         with transaction(sessions) as session:
             requisition = store.draft(
