@@ -69,6 +69,8 @@ class Arm:
     client_cpu_s: float  # this process, every thread (time.process_time)
     opensearch_cpu_s: float  # the cluster's processes (_nodes/stats/process)
     store_bytes: int  # primaries, after the refresh
+    load_before: float = 0.0  # the machine's 1-minute load average as the arm starts and ends: how quiet
+    load_after: float = 0.0  # it was (OpenSearch and this process alone make about 2 on two cores)
 
 
 @dataclass
@@ -114,6 +116,7 @@ class B1:
         prefix = self.prefix(arm)
         drop_all(self.client, prefix)
         try:
+            load_before = os.getloadavg()[0]
             started, cpu, cluster_cpu = time.perf_counter(), time.process_time(), self.cluster_cpu()
             load(prefix)
             self.client.indices.refresh(index=prefix)
@@ -127,7 +130,8 @@ class B1:
                 self.same_documents(prefix)
         finally:
             drop_all(self.client, prefix)
-        return Arm(arm, seconds, n / seconds, count, cpu, cluster_cpu, int(store["size_in_bytes"]))
+        size = int(store["size_in_bytes"])
+        return Arm(arm, seconds, n / seconds, count, cpu, cluster_cpu, size, load_before, os.getloadavg()[0])
 
     def same_documents(self, prefix: str, sample: int = 500) -> None:
         """The project arm's documents are the raw arm's, compared as JSON on a spread sample."""

@@ -51,7 +51,7 @@ def create_case(session: Session, number: str, title: str, *, created_by: str, d
     return case
 
 
-def _case(session: Session, number: str) -> Case:
+def case_row(session: Session, number: str) -> Case:
     case = session.scalar(select(Case).where(Case.number == number))
     if case is None:
         raise CaseError(f"no case {number}")
@@ -61,7 +61,7 @@ def _case(session: Session, number: str) -> Case:
 def add_member(session: Session, number: str, username: str, role: str = "member") -> None:
     if role not in CASE_ROLES:
         raise CaseError(f"unknown case role {role!r}; choose one of {', '.join(CASE_ROLES)}")
-    case = _case(session, number)
+    case = case_row(session, number)
     try:
         user = get_user(session, username)
     except UserError as exc:
@@ -76,7 +76,7 @@ def add_member(session: Session, number: str, username: str, role: str = "member
 
 
 def remove_member(session: Session, number: str, username: str) -> bool:
-    case = _case(session, number)
+    case = case_row(session, number)
     user = get_user(session, username)
     member = session.scalar(
         select(CaseMember).where(CaseMember.case_id == case.id, CaseMember.user_id == user.id)
@@ -88,7 +88,7 @@ def remove_member(session: Session, number: str, username: str) -> bool:
 
 
 def view_case(session: Session, number: str) -> CaseView:
-    case = _case(session, number)
+    case = case_row(session, number)
     rows = session.execute(
         select(User.username, User.display_name, User.unit, CaseMember.role)
         .join(CaseMember, CaseMember.user_id == User.id)

@@ -209,3 +209,24 @@ class SearchCursor(Base):
     pit_id: Mapped[str] = mapped_column(Text)
     username: Mapped[str] = mapped_column(String(80))
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CaseGraph(Base):
+    """An analyst's graph saved into a case: how to draw it again, never the records it showed.
+
+    The entities, the expanded nodes, positions and pins are kept; the nodes and edges are asked of the
+    index again each time it is opened, under the access filter of whoever opens it."""
+
+    __tablename__ = "case_graphs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    root: Mapped[str] = mapped_column(String(300))
+    hops: Mapped[int] = mapped_column(default=1)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    expanded: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pinned: Mapped[list[str]] = mapped_column(JSON, default=list)
+    positions: Mapped[dict[str, list[float]]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,6 +18,7 @@ import io
 import itertools
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -264,6 +265,58 @@ def neighbours(
             list(nodes.values()), list(edges.values()), filters.describe(), truncated, search.round_trips
         )
     _audit(audit, consultation, action, entity, graph, {"hops": hops, "fanout": fanout, **(details or {})})
+    return graph
+
+
+def reopened(
+    client: OpenSearch,
+    index: str,
+    audit: AuditLog,
+    consultation: Consultation,
+    root: str,
+    *,
+    hops: int,
+    expanded: Sequence[str],
+    filters: GraphFilter | None = None,
+    fanout: int = DEFAULT_FANOUT,
+    details: dict[str, Any] | None = None,
+) -> Graph | None:
+    """A saved graph drawn again for whoever opens it: the root's neighbours, then each node the analyst
+    had expanded, in their order, as far as the reader's own records reach it. A node the reader cannot
+    reach is never asked for; None if no visible record names the root."""
+    graph = neighbours(
+        client, index, audit, consultation, root, hops=hops, filters=filters, fanout=fanout, details=details
+    )
+    if graph is None:
+        return None
+    nodes = {node.id: node for node in graph.nodes}
+    edges = {(edge.source, edge.target): edge for edge in graph.edges}
+    for entity in dict.fromkeys(expanded):
+        node = nodes.get(entity)
+        if node is None or node.records is not None:  # out of reach, or expanded already
+            continue
+        more = neighbours(
+            client, index, audit, consultation, entity, filters=filters, fanout=fanout, details=details
+        )
+        if more is None:
+            continue
+        graph.round_trips += more.round_trips
+        graph.truncated |= more.truncated
+        for found in more.nodes:
+            if found.id in nodes:
+                if found.records is not None:
+                    nodes[found.id].records, nodes[found.id].truncated = found.records, found.truncated
+            elif len(nodes) >= MAX_NODES:
+                graph.truncated = True
+            else:
+                found.hop += node.hop
+                nodes[found.id] = found
+        for edge in more.edges:
+            if edge.source in nodes and edge.target in nodes:
+                pair = (edge.source, edge.target)
+                if pair not in edges and pair[::-1] not in edges:
+                    edges[pair] = edge
+    graph.nodes, graph.edges = list(nodes.values()), list(edges.values())
     return graph
 
 

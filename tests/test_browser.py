@@ -240,7 +240,8 @@ def test_switch_the_language_with_the_keyboard(
 def test_graph_view_expands_a_node_on_click(
     base_url: str, browser: Browser, profile: Settings, search: OpenSearch
 ) -> None:
-    """The graph view draws an entity's neighbours under the CSP, and a click on a node adds its own."""
+    """The graph view draws an entity's neighbours under the CSP, a click on a node adds its own, the links
+    to a second entity are marked, and the drawing saved into a case opens again from its link."""
     mark = uuid.uuid4().hex[:6].upper()
     car, driver = f"vehicle:BE:9GR{mark}", f"phone:+3249{int(mark, 16) % 10_000_000:07d}"
     others = [f"account:BE00{mark}{n:04d}" for n in range(3)]
@@ -275,7 +276,28 @@ def test_graph_view_expands_a_node_on_click(
     assert answer.value.status == 200
     page.wait_for_function("document.getElementById('graph').dataset.nodes === '5'")
     assert "/entities/" in page.locator("#graph-records a").first.get_attribute("href")
-    assert errors == []
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "graph-expanded.png"), full_page=True)
+
+    # The links to a second entity, marked in the drawing.
+    page.fill("#graph-path input[name=to]", others[0])
+    with page.expect_response(lambda response: "/api/graph/paths" in response.url) as answer:
+        page.click("#graph-path button")
+    assert answer.value.status == 200
+    page.wait_for_function("document.getElementById('graph').dataset.paths === '1'")
+    marked = page.evaluate("document.getElementById('graph').cy.elements('.path').map((e) => e.id())")
+    assert set(marked) >= {car, driver, others[0], "|".join(sorted([car, driver]))}
+
+    # Saved into the investigator's case, and opened again from the link the page gives.
+    page.select_option("#graph-save select[name=case]", "CASE-2026-001")
+    page.fill("#graph-save input[name=title]", f"Wagen {mark}")
+    with page.expect_response(lambda response: response.url.endswith("/api/graphs")) as answer:
+        page.click("#graph-save button")
+    assert answer.value.status == 201
+    page.click("#graph-status a")
+    page.wait_for_selector("#graph[data-ready=true]")
+    assert page.get_attribute("#graph", "data-nodes") == "5"
+    assert page.evaluate(f"document.getElementById('graph').cy.getElementById('{driver}').data('expanded')")
+    assert errors == []
+    page.screenshot(path=str(ARTEFACTS / "graph-saved-reopened.png"), full_page=True)
     page.close()

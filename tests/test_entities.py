@@ -498,3 +498,148 @@ def test_consultations_need_a_reason_where_the_register_demands_it(
         200,
         404,
     )
+
+
+# -- graphs saved into a case: the recipe is kept, the drawing is made again for each reader under their own
+# access, and nothing of the saver's view reaches a team member who may see less ----------------------------
+SAVED_CASE = f"CASE-SG-{RUN}"
+
+
+@pytest.fixture(scope="module")
+def team(graph_world: list[Record], profile: Settings) -> None:
+    """The full analyst leads the case; the partial one is a member; the investigator only reads it; a
+    third analyst, who may see everything, is not on the team."""
+    sessions = make_sessionmaker(make_engine(profile.resolved_database_url))
+    with transaction(sessions) as session:
+        ensure_case(session, SAVED_CASE, lead=f"g-full-{RUN}")
+        add_member(session, SAVED_CASE, f"g-part-{RUN}", "member")
+        add_member(session, SAVED_CASE, "rechercheur", "reader")
+        add_user(session, f"g-off-{RUN}", PASSWORD, role="analyst", unit="FGP", clearance=3)
+        for register in REGISTERS:
+            grant_register(session, f"g-off-{RUN}", register)
+    sessions.kw["bind"].dispose()
+
+
+def csrf(client: TestClient) -> dict[str, str]:
+    token = client.get("/graph").context["csrf_token"]  # type: ignore[attr-defined]
+    return {"X-CSRF-Token": str(token), "X-Justification": REASON}
+
+
+def draw(client: TestClient, entity: str, hops: int = 1) -> dict[str, Any]:
+    answer = client.get("/api/graph/neighbours", params={"entity": entity, "hops": hops, "reason": REASON})
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def save(client: TestClient, **body: Any) -> Any:
+    return client.post("/api/graphs", json={"case": SAVED_CASE, **body}, headers=csrf(client))
+
+
+def best_connected(graph_world: list[Record], user: str) -> str:
+    pairs = oracle(user, graph_world)
+    return max((e for e in POOL if (e, e) in pairs), key=lambda e: len(neighbours_of(pairs, e)))
+
+
+def test_a_saved_graph_opens_as_it_was_drawn(
+    app_client: TestClient,
+    graph_world: list[Record],
+    team: None,
+    profile: Settings,
+) -> None:
+    as_user(app_client, "full")
+    root = best_connected(graph_world, "full")
+    first = draw(app_client, root)
+    neighbour = next(node["id"] for node in first["nodes"] if node["id"] != root)
+    second = draw(app_client, neighbour)
+    positions = {node["id"]: [i * 10.0, -i * 5.0] for i, node in enumerate(first["nodes"])}
+    answer = save(
+        app_client,
+        title="Netwerk rond de eerste verdachte",
+        root=root,
+        expanded=[neighbour],
+        pinned=[neighbour],
+        positions=positions,
+    )
+    assert answer.status_code == 201, answer.text
+    saved = answer.json()
+    assert saved["url"] == f"/graph?saved={saved['id']}"
+
+    opened = app_client.get(f"/api/graphs/{saved['id']}", params={"reason": REASON})
+    assert opened.status_code == 200, opened.text
+    body = opened.json()
+    assert body["title"] == "Netwerk rond de eerste verdachte" and body["root"] == root
+    drawn = {node["id"] for node in body["graph"]["nodes"]}
+    assert drawn == {n["id"] for n in first["nodes"]} | {n["id"] for n in second["nodes"]}
+    expected_edges = {frozenset((e["source"], e["target"])) for e in first["edges"] + second["edges"]}
+    assert {frozenset((e["source"], e["target"])) for e in body["graph"]["edges"]} == expected_edges
+    assert body["positions"] == positions and body["pinned"] == [neighbour]
+    # The case page lists it; saving and opening are in the audit log.
+    page = app_client.get(f"/cases/{SAVED_CASE}")
+    assert f"/graph?saved={saved['id']}" in page.text
+    engine = make_engine(profile.audit_database_url or "")
+    events = AuditLog(engine).events(actor=f"g-full-{RUN}", limit=20)
+    engine.dispose()
+    kept = [e.details for e in events if e.action == "alteration.case_graph"]
+    assert any(details["graph"] == saved["id"] for details in kept)
+    opened_events = [e.details for e in events if e.action == "consultation.graph"]
+    assert sum(details.get("graph") == saved["id"] for details in opened_events) == 2  # root, then neighbour
+
+
+def test_a_team_member_who_may_see_less_gets_only_their_part(
+    app_client: TestClient,
+    graph_world: list[Record],
+    team: None,
+) -> None:
+    as_user(app_client, "full")
+    full, part = oracle("full", graph_world), oracle("part", graph_world)
+    # A root both may see, whose full drawing holds entities the partial analyst's records never name.
+    candidates = [e for e in POOL if (e, e) in part and neighbours_of(full, e) - neighbours_of(part, e)]
+    assert candidates, "the hand-written world should hold such an entity"
+    root = candidates[0]
+    drawing = draw(app_client, root)
+    positions = {node["id"]: [1.0, 2.0] for node in drawing["nodes"]}
+    hidden = neighbours_of(full, root) - neighbours_of(part, root) - {root}
+    saved = save(app_client, title="Volledig beeld", root=root, positions=positions, pinned=sorted(hidden))
+    assert saved.status_code == 201, saved.text
+
+    as_user(app_client, "part")
+    body = app_client.get(f"/api/graphs/{saved.json()['id']}", params={"reason": REASON}).json()
+    drawn = {node["id"] for node in body["graph"]["nodes"]}
+    assert drawn == {root} | neighbours_of(part, root)
+    assert not hidden & drawn
+    # The recipe never names what the reader's own records do not: positions and pins are cut to the drawing.
+    assert set(body["positions"]) == drawn and not hidden & set(body["pinned"])
+    assert not any(entity in str(body) for entity in hidden)
+    # A root the reader may not see at all: the saved graph does not exist for them.
+    invisible = next((e for e in POOL if (e, e) in full and (e, e) not in part), None)
+    if invisible is not None:
+        as_user(app_client, "full")
+        other = save(app_client, title="Niet voor iedereen", root=invisible)
+        assert other.status_code == 201
+        as_user(app_client, "part")
+        hidden_graph = app_client.get(f"/api/graphs/{other.json()['id']}", params={"reason": REASON})
+        assert hidden_graph.status_code == 404
+
+
+def test_who_may_save_and_what_is_refused(
+    app_client: TestClient,
+    graph_world: list[Record],
+    team: None,
+) -> None:
+    as_user(app_client, "full")
+    root = best_connected(graph_world, "full")
+    assert save(app_client, title="", root=root).status_code == 400
+    assert save(app_client, title="x", root="spaceship:1").status_code == 400
+    assert save(app_client, title="x", root=root, hops=3).status_code == 422
+    assert save(app_client, title="x", root=root, positions={root: ["a", 1]}).status_code == 422
+    assert save(app_client, title="x", root=root, case="NO-SUCH-CASE").status_code == 404
+    no_token = app_client.post("/api/graphs", json={"case": SAVED_CASE, "title": "x", "root": root})
+    assert no_token.status_code == 403
+    # A reader of the case opens its graphs but saves none; someone off the team sees none of them.
+    saved = save(app_client, title="Voor het team", root=root).json()
+    login(app_client, "rechercheur")
+    assert save(app_client, title="x", root=root).status_code == 403
+    assert app_client.get(f"/api/graphs/{saved['id']}", params={"reason": REASON}).status_code in (200, 404)
+    login(app_client, f"g-off-{RUN}")  # sees every record, but is not on the case's team
+    assert app_client.get(f"/api/graphs/{saved['id']}", params={"reason": REASON}).status_code == 404
+    assert app_client.get("/api/graphs/999999999", params={"reason": REASON}).status_code == 404

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from case_store.cases import CaseError, CaseView, add_member, cases_of, create_case, view_case
 from case_store.db import transaction
+from case_store.graphs import graphs_of_case
 from ingest.index.updates import attach_to_case
 from search_api.deps import (
     AppSettings,
@@ -87,7 +88,10 @@ def case_page(
     # The case itself is the reason for consulting its records.
     within = replace(consultation, justification=consultation.justification or number)
     result = search_records(client, settings.index_prefix, audit, within, f'{q} dossier:"{number}"'.strip())
+    with sessions() as session:
+        graphs = graphs_of_case(session, number)
     context: dict[str, Any] = {
+        "graphs": graphs,
         "principal": consultation.principal,
         "csrf_token": csrf_token(request),
         "case": case,

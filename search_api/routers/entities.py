@@ -9,8 +9,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
 
-from search_api.deps import AppSettings, Audit, CurrentConsultation, Search, SearchLimit, csrf_token
+from case_store.cases import CaseError, cases_of
+from case_store.db import transaction
+from case_store.graphs import MAX_EXPANDED, GraphRecipe, get_graph, save_graph
+from search_api.deps import (
+    AppSettings,
+    Audit,
+    Csrf,
+    CurrentConsultation,
+    Search,
+    SearchLimit,
+    Sessions,
+    csrf_token,
+)
 from search_api.entities import MAX_ENTITY_ID, MAX_PAGE, NotAnEntity, entity_kind, entity_page
 from search_api.graph import (
     DEFAULT_FANOUT,
@@ -21,10 +34,12 @@ from search_api.graph import (
     neighbours,
     parse_kinds,
     parse_registers,
+    reopened,
     shortest_paths,
     to_csv,
     to_graphml,
 )
+from search_api.routers.cases import ATTACHING_ROLES, case_or_404
 from search_api.search import JustificationRequired
 
 router = APIRouter()
@@ -223,16 +238,129 @@ def graph_export(
     return Response(to_graphml(graph), media_type="application/graphml+xml", headers=headers)
 
 
+# -- graphs saved into a case ------------------------------------------------------------------------
+class GraphToSave(BaseModel):
+    """What the graph view sends: the recipe of the drawing, never its records."""
+
+    case: str = Field(max_length=80)
+    title: str = Field(max_length=200)
+    root: str = Field(max_length=MAX_ENTITY_ID)
+    hops: int = Field(default=1, ge=1, le=2)
+    kinds: list[str] = Field(default_factory=list, max_length=10)
+    expanded: list[str] = Field(default_factory=list, max_length=MAX_EXPANDED)
+    pinned: list[str] = Field(default_factory=list, max_length=2000)
+    positions: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+
+@router.post("/api/graphs", status_code=201, dependencies=[Csrf])
+def graph_save(
+    body: GraphToSave, consultation: CurrentConsultation, sessions: Sessions, audit: Audit
+) -> dict[str, Any]:
+    """Save the drawing into a case the user works on (lead or member), for the case's team."""
+    username = consultation.principal.username
+    case = case_or_404(sessions, body.case, username)
+    if case.role_of(username) not in ATTACHING_ROLES:
+        raise HTTPException(403, "readers of a case do not save graphs into it")
+    recipe = GraphRecipe(
+        title=body.title,
+        root=_checked(body.root),
+        hops=body.hops,
+        kinds=tuple(sorted(parse_kinds(",".join(body.kinds)) if body.kinds else ())),
+        expanded=tuple(_checked(entity) for entity in body.expanded),
+        pinned=tuple(_checked(entity) for entity in body.pinned),
+        positions={_checked(entity): xy for entity, xy in body.positions.items()},
+    )
+    try:
+        with transaction(sessions) as session:
+            graph_id = save_graph(session, case.number, recipe, created_by=username)
+    except CaseError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    audit.append(
+        consultation.entry(
+            "alteration.case_graph",
+            query=recipe.root,
+            details={
+                "case": case.number,
+                "graph": graph_id,
+                "title": recipe.title,
+                "nodes": len(recipe.entities()),
+            },
+        )
+    )
+    return {"id": graph_id, "case": case.number, "url": f"/graph?saved={graph_id}"}
+
+
+@router.get("/api/graphs/{graph_id}", dependencies=[SearchLimit])
+def graph_open(
+    graph_id: int,
+    consultation: CurrentConsultation,
+    sessions: Sessions,
+    client: Search,
+    audit: Audit,
+    settings: AppSettings,
+) -> dict[str, Any]:
+    """A saved graph drawn again from the records the reader may see now: positions and pins only of the
+    nodes that are drawn, so that the recipe never names an entity the reader's records do not."""
+    with sessions() as session:
+        saved = get_graph(session, graph_id)
+    if saved is None:
+        raise HTTPException(404, "no such graph, or not one of your cases")
+    case_or_404(sessions, saved.case_number, consultation.principal.username)
+    recipe = saved.recipe
+    try:
+        filters = GraphFilter(parse_kinds(",".join(recipe.kinds)) if recipe.kinds else frozenset())
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    graph = reopened(
+        client,
+        settings.index_prefix,
+        audit,
+        consultation,
+        recipe.root,
+        hops=recipe.hops,
+        expanded=recipe.expanded,
+        filters=filters,
+        details={"case": saved.case_number, "graph": graph_id},
+    )
+    if graph is None:
+        raise HTTPException(404, NOT_VISIBLE)
+    drawn = {node.id for node in graph.nodes}
+    return {
+        "id": graph_id,
+        "case": saved.case_number,
+        "title": recipe.title,
+        "root": recipe.root,
+        "hops": recipe.hops,
+        "kinds": list(recipe.kinds),
+        "pinned": [entity for entity in recipe.pinned if entity in drawn],
+        "positions": {entity: list(xy) for entity, xy in recipe.positions.items() if entity in drawn},
+        "created_by": saved.created_by,
+        "created_at": saved.created_at.isoformat(timespec="seconds"),
+        "graph": graph.as_dict(),
+    }
+
+
 @router.get("/graph", response_class=HTMLResponse)
 def graph_page(
-    request: Request, consultation: CurrentConsultation, entity: EntityId = "", hops: Hops = 1
+    request: Request,
+    consultation: CurrentConsultation,
+    sessions: Sessions,
+    entity: EntityId = "",
+    hops: Hops = 1,
+    saved: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    """The graph view: the page holds no data; its script asks the graph API for it."""
+    """The graph view: the page holds no data; its script asks the graph API for it (for a saved graph,
+    the API draws it again under the reader's access)."""
+    with sessions() as session:
+        mine = cases_of(session, consultation.principal.username)
     context = {
         "principal": consultation.principal,
         "csrf_token": csrf_token(request),
         "entity": entity,
         "hops": hops,
+        "saved": saved,
+        # Cases the drawing may be saved into: those where the user is more than a reader.
+        "cases": [(number, title) for number, title, role in mine if role in ATTACHING_ROLES],
         # The API wants the reason with every request: the page hands on the one of this working context.
         "reason": consultation.justification or "",
     }

@@ -1,5 +1,7 @@
 // The graph view: draws what the graph API answers (only records the user may see), expands a node on
-// click, lists the records behind an edge, filters by kind, pins nodes and lays out again.
+// click, lists the records behind an edge, filters by kind, pins nodes and lays out again; finds the links
+// to a second entity, saves the drawing into a case and opens a saved one (drawn again by the API from the
+// records the reader may see).
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("graph");
   if (!box || typeof cytoscape !== "function") return;
@@ -22,12 +24,24 @@ document.addEventListener("DOMContentLoaded", () => {
       { selector: "node:selected", style: { "border-width": 4, "border-color": "#d62728" } },
       { selector: "edge", style: { width: (e) => Math.min(1 + Math.log2(e.data("count") || 1), 8), "line-color": "#bbb", "curve-style": "haystack" } },
       { selector: "edge:selected", style: { "line-color": "#d62728" } },
+      { selector: "edge.path", style: { "line-color": "#d62728", width: 4 } },
+      { selector: "node.path", style: { "border-width": 3, "border-color": "#d62728" } },
       { selector: ".hidden", style: { display: "none" } },
     ],
   });
 
   box.cy = cy; // for the browser test and the console: the drawing, not its data, is what it reaches
   const hiddenKinds = new Set();
+  const expandedOrder = []; // the nodes the analyst expanded, in order: what a saved graph expands again
+  const csrf = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+  const headers = reason ? { "X-Justification": reason } : {};
+
+  async function getJson(url) {
+    const response = await fetch(url, { headers, credentials: "same-origin" });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(answer.detail || box.dataset.msgError);
+    return answer;
+  }
   function kindsParam() {
     const shown = [...document.querySelectorAll("#graph-kinds input")].filter((i) => i.checked).map((i) => i.value);
     return shown.length === 5 ? "" : shown.join(",");
@@ -37,11 +51,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const params = new URLSearchParams({ entity, hops: String(hops) });
     const kinds = kindsParam();
     if (kinds) params.set("kinds", kinds);
-    const headers = reason ? { "X-Justification": reason } : {};
-    const response = await fetch(`/api/graph/neighbours?${params}`, { headers, credentials: "same-origin" });
-    const answer = await response.json();
-    if (!response.ok) throw new Error(answer.detail || box.dataset.msgError);
-    return answer;
+    return getJson(`/api/graph/neighbours?${params}`);
   }
 
   function merge(graph, around) {
@@ -118,6 +128,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const graph = await fetchGraph(node.id(), 1);
       const added = merge(graph, node.position());
       node.data("expanded", true);
+      expandedOrder.push(node.id());
       if (added) layout();
       say(`${box.dataset.msgExpanded}: ${node.data("label")} (+${added}) — ${summary()}`);
     } catch (error) {
@@ -147,17 +158,122 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  function pointExports() {
+    for (const id of ["graph-export-csv", "graph-export-graphml"]) {
+      const link = document.getElementById(id);
+      const url = new URL(link.href, window.location.href);
+      url.searchParams.set("entity", box.dataset.entity);
+      url.searchParams.set("hops", box.dataset.hops || "1");
+      link.href = url.pathname + url.search;
+    }
+  }
+
+  // A saved graph: the API answers the drawing for this reader, with the positions and pins of the
+  // nodes drawn; the kind filter it was saved with is set again.
+  async function openSaved(id) {
+    const saved = await getJson(`/api/graphs/${encodeURIComponent(id)}`);
+    box.dataset.entity = saved.root;
+    box.dataset.hops = String(saved.hops);
+    pointExports();
+    if (saved.kinds.length) {
+      for (const input of document.querySelectorAll("#graph-kinds input")) {
+        input.checked = saved.kinds.includes(input.value);
+        if (!input.checked) hiddenKinds.add(input.value);
+      }
+    }
+    merge(saved.graph, null);
+    for (const node of saved.graph.nodes) {
+      if (node.records !== null && node.id !== saved.root) expandedOrder.push(node.id);
+    }
+    let placed = 0;
+    for (const [entity, xy] of Object.entries(saved.positions)) {
+      cy.getElementById(entity).position({ x: xy[0], y: xy[1] });
+      placed += 1;
+    }
+    for (const entity of saved.pinned) cy.getElementById(entity).lock();
+    return placed === cy.nodes().length;
+  }
+
   (async () => {
     try {
-      const graph = await fetchGraph(box.dataset.entity, Number(box.dataset.hops || 1));
-      merge(graph, null);
+      let placed = false;
+      if (box.dataset.saved) placed = await openSaved(box.dataset.saved);
+      else merge(await fetchGraph(box.dataset.entity, Number(box.dataset.hops || 1)), null);
       const root = cy.getElementById(box.dataset.entity);
       root.data({ root: true, expanded: true });
-      layout();
+      if (placed) cy.fit(undefined, 30);
+      else layout();
       say(summary());
       box.dataset.ready = "true";
     } catch (error) {
       say(error.message);
     }
   })();
+
+  const pathForm = document.getElementById("graph-path");
+  pathForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams({ from: box.dataset.entity, to: pathForm.elements.to.value.trim() });
+    const kinds = kindsParam();
+    if (kinds) params.set("kinds", kinds);
+    say("…");
+    try {
+      const graph = await getJson(`/api/graph/paths?${params}`);
+      cy.elements().removeClass("path");
+      const added = merge(graph, cy.getElementById(box.dataset.entity).position());
+      for (const path of graph.paths) {
+        path.forEach((entity, i) => {
+          cy.getElementById(entity).addClass("path");
+          if (i) cy.getElementById([path[i - 1], entity].sort().join("|")).addClass("path");
+        });
+      }
+      if (added) layout();
+      box.dataset.paths = String(graph.paths.length);
+      say(graph.paths.length ? `${box.dataset.msgPaths}: ${graph.paths.length} — ${summary()}` : box.dataset.msgNoPath);
+    } catch (error) {
+      say(error.message);
+    }
+  });
+
+  const saveForm = document.getElementById("graph-save");
+  if (saveForm) {
+    saveForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const positions = {};
+      cy.nodes().forEach((n) => {
+        const p = n.position();
+        positions[n.id()] = [Math.round(p.x), Math.round(p.y)];
+      });
+      const kinds = kindsParam();
+      const body = {
+        case: saveForm.elements.case.value,
+        title: saveForm.elements.title.value,
+        root: box.dataset.entity,
+        hops: Number(box.dataset.hops || 1),
+        kinds: kinds ? kinds.split(",") : [],
+        expanded: expandedOrder,
+        pinned: cy.nodes(":locked").map((n) => n.id()),
+        positions,
+      };
+      say("…");
+      try {
+        const response = await fetch("/api/graphs", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { ...headers, "Content-Type": "application/json", "X-CSRF-Token": csrf },
+          body: JSON.stringify(body),
+        });
+        const answer = await response.json();
+        if (!response.ok) throw new Error(typeof answer.detail === "string" ? answer.detail : box.dataset.msgError);
+        status.replaceChildren(`${box.dataset.msgSaved} ${answer.case}: `);
+        const link = document.createElement("a");
+        link.href = answer.url;
+        link.textContent = body.title;
+        status.append(link);
+        box.dataset.savedAs = String(answer.id);
+      } catch (error) {
+        say(error.message);
+      }
+    });
+  }
 });
