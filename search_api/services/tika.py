@@ -61,7 +61,10 @@ CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
   </parsers>
   <autoDetectParserConfig>
     <params>
-      <!-- Zip-bomb guards: stop on absurd compression ratios and nesting. -->
+      <!-- Zip-bomb guards (SecureContentHandler): an absurd compression ratio; more than 100 nested
+           XHTML elements in the output (maximumDepth counts elements, not archive levels); archives
+           nested more than 10 deep. Speurder keeps children to 8 levels (ChildLimits.max_depth), so
+           Tika stops walking a droste or a quine two levels past what would be kept. -->
       <maximumCompressionRatio>100</maximumCompressionRatio>
       <maximumDepth>100</maximumDepth>
       <maximumPackageEntryDepth>10</maximumPackageEntryDepth>
