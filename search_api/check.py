@@ -20,6 +20,7 @@ from enrichers.identifiers import extract_from_query
 from search_api.access import access_filter
 from search_api.queries import MAX_QUERY_CHARS, QueryError, name_match, valid_on
 from search_api.search import Consultation, Hit, hit_from, require_justification
+from ui.i18n import N_
 
 SUBJECT_TYPES = {"plate": "plate", "nrn": "person", "bis": "person"}
 _SECTIONS = ("alerts", "licences", "plate_reads", "related")
@@ -64,9 +65,9 @@ def understand(raw: str) -> Subject:
     """The subject of a quick check, or a message saying what to type."""
     text = " ".join(raw.split())
     if not text:
-        raise QueryError("type a plate, a national register number, or a name with a birth date")
+        raise QueryError(N_("type a plate, a national register number, or a name with a birth date"))
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"a quick check has at most {MAX_QUERY_CHARS} characters")
+        raise QueryError(N_("a quick check has at most %(max)s characters"), max=MAX_QUERY_CHARS)
     found = extract_from_query(text)
     for item in found:
         if item.type in SUBJECT_TYPES:
@@ -80,8 +81,10 @@ def understand(raw: str) -> Subject:
         if name:
             return Subject("person", f"{name} ({born.value})", name=name, birth_date=born.value)
     raise QueryError(
-        "a quick check needs a plate (1-ABC-123), a national register number, "
-        "or a name with a birth date (Jan Peeters 30/07/1985)"
+        N_(
+            "a quick check needs a plate (1-ABC-123), a national register number, "
+            "or a name with a birth date (Jan Peeters 30/07/1985)"
+        )
     )
 
 

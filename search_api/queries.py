@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from enrichers.identifiers import IDENTIFIER_TYPES, Found, extract_from_query
+from ui.i18n import N_, Label, translate
 
 MAX_QUERY_CHARS = 1000
 PAGE_SIZE = 20
@@ -70,16 +71,20 @@ DATE_FIELDS = {
 # value is normalised as the enrichers normalise text, so `plaque:1-abc-123` meets "1ABC123".
 IDENTIFIER_FIELDS: dict[str, tuple[str, frozenset[str]]] = {}
 for _label, _types, _names in (
-    ("plate", {"plate"}, ("plate", "kenteken", "nummerplaat", "plaque", "immatriculation")),
-    ("national number", {"nrn", "bis"}, ("nrn", "rrn", "rijksregisternummer", "niss", "bis")),
-    ("IBAN", {"iban", "bban"}, ("iban", "rekening", "compte")),
-    ("phone number", {"phone"}, ("phone", "tel", "telefoon", "gsm", "telephone", "téléphone")),
-    ("e-mail address", {"email"}, ("email", "mail", "courriel")),
-    ("enterprise number", {"enterprise"}, ("kbo", "bce", "enterprise", "ondernemingsnummer", "btw", "tva")),
-    ("VIN", {"vin"}, ("vin", "chassis", "chassisnummer")),
-    ("IMEI", {"imei"}, ("imei",)),
-    ("PV number", {"pv"}, ("pv", "pvnummer")),
-    ("seizure barcode", {"barcode"}, ("barcode", "streepjescode")),
+    (N_("plate"), {"plate"}, ("plate", "kenteken", "nummerplaat", "plaque", "immatriculation")),
+    (N_("national number"), {"nrn", "bis"}, ("nrn", "rrn", "rijksregisternummer", "niss", "bis")),
+    (N_("IBAN"), {"iban", "bban"}, ("iban", "rekening", "compte")),
+    (N_("phone number"), {"phone"}, ("phone", "tel", "telefoon", "gsm", "telephone", "téléphone")),
+    (N_("e-mail address"), {"email"}, ("email", "mail", "courriel")),
+    (
+        N_("enterprise number"),
+        {"enterprise"},
+        ("kbo", "bce", "enterprise", "ondernemingsnummer", "btw", "tva"),
+    ),
+    (N_("VIN"), {"vin"}, ("vin", "chassis", "chassisnummer")),
+    (N_("IMEI"), {"imei"}, ("imei",)),
+    (N_("PV number"), {"pv"}, ("pv", "pvnummer")),
+    (N_("seizure barcode"), {"barcode"}, ("barcode", "streepjescode")),
 ):
     for _name in _names:
         IDENTIFIER_FIELDS[_name] = (_label, frozenset(_types))
@@ -137,7 +142,20 @@ def facet_filter(facet: str, value: str) -> str:
 
 
 class QueryError(ValueError):
-    """A query we cannot run, with a message a user can act on."""
+    """A query we cannot run, with a message a user can act on.
+
+    The message is an English template marked with `N_`, its `%(name)s` placeholders filled from `params`:
+    `str()` is the English text (the JSON API, the logs), `translated()` the text in the reader's language.
+    A parameter that names a thing (`Label("plate")`) is translated too; what the user typed is not.
+    """
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+    def translated(self) -> str:
+        return translate(self.message, self.params)
 
 
 @dataclass(frozen=True)
@@ -156,16 +174,22 @@ def _identifier_value(field_name: str, value: str) -> str:
             return found.value
     if "plate" in types and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 .-]{1,14}", value):
         return re.sub(r"[\s.-]", "", value).upper()  # a foreign or personalised plate, as written
-    raise QueryError(f"{field_name}:{value} is not a valid {label}")
+    raise QueryError(
+        N_("%(field)s:%(value)s is not a valid %(label)s"), field=field_name, value=value, label=Label(label)
+    )
 
 
 def parse_query(raw: str) -> ParsedQuery:
     if len(raw) > MAX_QUERY_CHARS:
-        raise QueryError(f"a query has at most {MAX_QUERY_CHARS} characters; this one has {len(raw)}")
+        raise QueryError(
+            N_("a query has at most %(max)s characters; this one has %(count)s"),
+            max=MAX_QUERY_CHARS,
+            count=len(raw),
+        )
     filters: dict[str, list[str]] = {}
 
     if raw.count('"') % 2:
-        raise QueryError('a quotation mark is not closed: write "exact words" between two of them')
+        raise QueryError(N_('a quotation mark is not closed: write "exact words" between two of them'))
 
     def take_filter(match: re.Match[str]) -> str:
         name = match.group("field").lower()
@@ -179,7 +203,7 @@ def parse_query(raw: str) -> ParsedQuery:
         if not target:
             return match.group()
         if not value:
-            raise QueryError(f"{name}: needs a value, like {name}:something")
+            raise QueryError(N_("%(name)s: needs a value, like %(name)s:something"), name=name)
         filters.setdefault(target, []).append(value)
         return " "
 
@@ -194,7 +218,9 @@ def parse_query(raw: str) -> ParsedQuery:
     words = len(rest.split())
     if words > MAX_QUERY_WORDS:
         raise QueryError(
-            f"a query has at most {MAX_QUERY_WORDS} words; this one has {words}: keep the ones that matter"
+            N_("a query has at most %(max)s words; this one has %(count)s: keep the ones that matter"),
+            max=MAX_QUERY_WORDS,
+            count=words,
         )
     identifiers = tuple(found for found in extract_from_query(rest) if found.type in IDENTIFIER_TYPES)
     text = " ".join(rest.split())
@@ -220,7 +246,7 @@ def build_search(
     skips or repeats a record while the index changes.
     """
     if sort not in SORTS:
-        raise QueryError(f"sort by {' or '.join(SORTS)}, not {sort!r}")
+        raise QueryError(N_("sort by %(sorts)s, not %(sort)r"), sorts=" or ".join(SORTS), sort=sort)
     should: list[dict[str, Any]] = []
     for found in parsed.identifiers:
         # An identifier typed in any spelling meets its normalised form and outranks any text match.
@@ -310,7 +336,7 @@ _DAY = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 def _day(value: str) -> str:
     if not _DAY.match(value):
-        raise QueryError(f"{value!r} is not a date; write 2026, 2026-03 or 2026-03-15")
+        raise QueryError(N_("%(value)r is not a date; write 2026, 2026-03 or 2026-03-15"), value=value)
     return value
 
 
@@ -331,7 +357,7 @@ def date_range(value: str) -> dict[str, Any]:
     if stop:
         bounds["lt"] = _after(stop)
     if not bounds:
-        raise QueryError("a date range needs at least one end: 2026-01..2026-06")
+        raise QueryError(N_("a date range needs at least one end: 2026-01..2026-06"))
     return {"range": {"occurred_at": {**bounds, "format": "strict_date_optional_time||yyyy||yyyy-MM"}}}
 
 
@@ -339,7 +365,7 @@ def valid_on(value: str) -> dict[str, Any]:
     """Records valid on a day (licence statuses, bans): started by then and not yet ended."""
     day = _day(value)
     if len(day) != 10:
-        raise QueryError(f"asof wants a day, like 2026-03-15, not {value!r}")
+        raise QueryError(N_("asof wants a day, like 2026-03-15, not %(value)r"), value=value)
     return {
         "bool": {
             "filter": [

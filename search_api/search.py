@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,6 +29,11 @@ from search_api.queries import (
     facet_filter,
     parse_query,
 )
+from ui.i18n import N_
+
+# The exact body each search sends, at DEBUG: quiet in production, switched on by bench/world.py so
+# benchmark B3 can replay the very same request against OpenSearch.
+BODY_LOG = logging.getLogger("speurder.search.body")
 
 
 @dataclass
@@ -145,9 +151,9 @@ def decode_cursor(cursor: str) -> tuple[str, list[Any]]:
     try:
         token, after = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
-        raise QueryError("this page link is damaged; search again") from exc
+        raise QueryError(N_("this page link is damaged; search again")) from exc
     if not isinstance(token, str) or not isinstance(after, list):
-        raise QueryError("this page link is damaged; search again")
+        raise QueryError(N_("this page link is damaged; search again"))
     return token, after
 
 
@@ -171,7 +177,7 @@ def search_records(
     pit: str | None = None
     after: list[Any] | None = None
     if cursor and cursors is None:
-        raise QueryError("deep paging is not available here")
+        raise QueryError(N_("deep paging is not available here"))
     if cursor == CURSOR_START:
         pit = str(client.create_pit(index=index, params={"keep_alive": PIT_KEEP_ALIVE})["pit_id"])
         page = 1
@@ -180,12 +186,14 @@ def search_records(
         assert cursors is not None
         pit = cursors.get(token, consultation.principal.username)
         if pit is None:
-            raise QueryError("this list of results has expired; search again")
+            raise QueryError(N_("this list of results has expired; search again"))
     body = build_search(
         parsed, access_filter(consultation.principal), page=page, size=size, sort=sort, after=after, pit=pit
     )
     # Partial results would silently hide records: a failing shard is an error here, not a 200.
     params = {"allow_partial_search_results": "false"}
+    if BODY_LOG.isEnabledFor(logging.DEBUG):  # serialised only when someone listens
+        BODY_LOG.debug(json.dumps({"index": index if pit is None else None, "params": params, "body": body}))
     try:
         if pit is None:
             response = client.search(index=index, body=body, params=params)
@@ -194,10 +202,10 @@ def search_records(
     except TransportError as exc:
         if too_many_clauses(exc):
             raise QueryError(
-                "this query has more words than the search engine takes: keep the ones that matter"
+                N_("this query has more words than the search engine takes: keep the ones that matter")
             ) from exc
         if pit is not None and exc.status_code == 404:
-            raise QueryError("this list of results has expired; search again") from exc
+            raise QueryError(N_("this list of results has expired; search again")) from exc
         raise
     raw_hits = response["hits"]["hits"]
     total = response["hits"]["total"]

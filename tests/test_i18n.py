@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -13,10 +15,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from opensearchpy import OpenSearch
 
+from ingest.index.bulk import write_records
+from ingest.records import KINDS, Record
+from ingest.settings import Settings
+from search_api.entities import ENTITY_KINDS
 from tests.conftest import ROOT, login
 from ui import TEMPLATES_DIR
-from ui.i18n import CATALOGUED, COOKIE, LOCALES_DIR, choose_language, local_path
+from ui.i18n import CATALOGUED, COOKIE, KIND_LABELS, LOCALES_DIR, choose_language, kind_label, local_path
 
 WORDS = {"nl": "Zoeken", "fr": "Rechercher", "en": "Search"}
 NOTHING = {
@@ -45,6 +52,13 @@ def test_the_extraction_sees_templates_and_routers() -> None:
     places = {place for where in _used_messages().values() for place in where}
     assert any(place.startswith("ui/templates/") for place in places)
     assert any(place.startswith("search_api/routers/") for place in places)
+    # Query errors are raised outside the routers, their messages marked with N_.
+    assert {"search_api/queries.py", "search_api/check.py", "search_api/search.py"} <= places
+
+
+def test_every_kind_has_a_label() -> None:
+    assert set(KINDS) | set(ENTITY_KINDS) <= set(KIND_LABELS)
+    assert kind_label("something_new") == "something_new"  # a kind without a label shows its code
 
 
 @pytest.mark.parametrize("code", CATALOGUED)
@@ -198,6 +212,96 @@ def test_a_router_message_is_translated(app_client: TestClient) -> None:
         assert '<html lang="fr">' in refused.text
     finally:
         app_client.cookies.clear()
+
+
+QUERY_ERRORS = {
+    "nl": (
+        'een aanhalingsteken is niet gesloten: zet "exacte woorden" tussen twee aanhalingstekens',
+        "nrn:85.07.30-033.29 is niet geldig als rijksregisternummer",
+        "een snelle controle vraagt een nummerplaat (1-ABC-123), een rijksregisternummer",
+    ),
+    "fr": (
+        'un guillemet n\'est pas fermé : écrivez "mots exacts" entre deux guillemets',
+        "nrn:85.07.30-033.29 : numéro de registre national non valide",
+        "un contrôle rapide demande une plaque (1-ABC-123), un numéro de registre national",
+    ),
+    "en": (
+        'a quotation mark is not closed: write "exact words" between two of them',
+        "nrn:85.07.30-033.29 is not a valid national number",
+        "a quick check needs a plate (1-ABC-123), a national register number",
+    ),
+}
+
+
+@pytest.mark.parametrize("code", ["nl", "fr", "en"])
+def test_a_query_error_is_shown_in_the_chosen_language(switch: TestClient, code: str) -> None:
+    _choose(switch, code)
+    quote, label, check = QUERY_ERRORS[code]
+    page = switch.get("/search", params={"q": 'diefstal "fiets'})
+    assert page.status_code == 400
+    assert page.context["error"] == quote  # type: ignore[attr-defined]
+    assert quote in html.unescape(page.text)
+    # The name of what was expected is translated too; what the user typed is not.
+    fragment = switch.get("/search", params={"q": "nrn:85.07.30-033.29"}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 400
+    assert f'<p class="error" role="alert">{html.escape(label)}</p>' in fragment.text
+    card = switch.get("/check", params={"q": "???"})
+    assert card.status_code == 400
+    assert check in html.unescape(card.text)
+
+
+def test_the_api_keeps_its_english_messages(switch: TestClient) -> None:
+    _choose(switch, "fr")
+    answer = switch.get("/api/search", params={"q": 'diefstal "fiets'})
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": QUERY_ERRORS["en"][0]}
+    answer = switch.get("/api/check", params={"q": "???"})
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith(QUERY_ERRORS["en"][2])
+
+
+MARK = f"taaltoets{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="module")
+def a_pv(profile: Settings, search: OpenSearch) -> str:
+    """One proces-verbaal in ISLP, a register the signed-in investigator may see."""
+    moment = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
+    record = Record(
+        id=f"{MARK}-pv",
+        kind="pv",
+        source="islp",
+        register="islp",
+        title=f"Vaststelling {MARK}",
+        text=f"{MARK} vaststelling op de openbare weg",
+        occurred_at=moment,
+        recorded_at=moment,
+        unit="PZ Gent/Recherche",
+    )
+    assert not write_records(search, profile.index_prefix, [record], refresh="wait_for").errors
+    return MARK
+
+
+@pytest.mark.parametrize(
+    ("code", "label"), [("nl", "Proces-verbaal"), ("fr", "Procès-verbal"), ("en", "Police report")]
+)
+def test_kinds_are_shown_by_name_in_the_chosen_language(
+    switch: TestClient, a_pv: str, code: str, label: str
+) -> None:
+    _choose(switch, code)
+    fragment = switch.get("/search", params={"q": a_pv}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert '<li class="hit kind-pv">' in fragment.text  # the code stays for styles and tests
+    assert f'<span class="badge" data-kind="pv">{html.escape(label)}</span>' in fragment.text
+    assert '<span class="badge" data-register="islp">ISLP</span>' in fragment.text
+    # The kind facet shows the name and still narrows by the code.
+    facet = re.search(
+        r'<a class="facet-value" href="([^"]*)"[^>]* data-value="pv">([^<]*)</a>', fragment.text
+    )
+    assert facet and facet.group(2) == html.escape(label)
+    assert "type%3Apv" in facet.group(1)
+    record = switch.get(f"/records/{a_pv}-pv")
+    assert f'<span class="badge" data-kind="pv">{html.escape(label)}</span>' in record.text
 
 
 @pytest.mark.parametrize(

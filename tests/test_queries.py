@@ -131,3 +131,32 @@ def test_name_filter_matches_every_spelling_form() -> None:
     clause = build_search(parsed, access_filter(PRINCIPAL))["query"]["bool"]["filter"][1]
     fields = {next(iter(next(iter(q.values())))) for q in clause["bool"]["should"]}
     assert fields == {"names", "names.compact", "names.joined", "names.phonetic"}
+
+
+def test_a_query_error_is_english_text_and_a_template_to_translate() -> None:
+    from ui import i18n
+
+    with pytest.raises(QueryError) as refused:
+        parse_query("nrn:85.07.30-033.29 date:gisteren")
+    error = refused.value
+    assert str(error) == "nrn:85.07.30-033.29 is not a valid national number"  # the API and the logs
+    assert error.message == "%(field)s:%(value)s is not a valid %(label)s"
+    assert error.params == {"field": "nrn", "value": "85.07.30-033.29", "label": "national number"}
+    for code, text in [
+        ("nl", "nrn:85.07.30-033.29 is niet geldig als rijksregisternummer"),
+        ("fr", "nrn:85.07.30-033.29 : numéro de registre national non valide"),
+        ("en", "nrn:85.07.30-033.29 is not a valid national number"),
+    ]:
+        token = i18n._language.set(code)
+        try:
+            assert error.translated() == text
+        finally:
+            i18n._language.reset(token)
+    with pytest.raises(QueryError) as refused:
+        build_search(parse_query("date:gisteren"), access_filter(PRINCIPAL))
+    assert str(refused.value) == "'gisteren' is not a date; write 2026, 2026-03 or 2026-03-15"
+    token = i18n._language.set("nl")
+    try:
+        assert refused.value.translated() == "'gisteren' is geen datum; schrijf 2026, 2026-03 of 2026-03-15"
+    finally:
+        i18n._language.reset(token)

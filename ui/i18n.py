@@ -8,6 +8,8 @@ so each request sees its own language.
 
 Extract new strings with `pybabel extract -F babel.cfg -o var/messages.pot .`, then merge them with
 `pybabel update -i var/messages.pot -d ui/locales` and translate what is new (see docs/operating.md).
+A message written where no request is at hand (a query error, a label table) is marked with `N_` for the
+extraction and translated where it is shown.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 import re
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date
 from functools import cache
@@ -72,6 +75,73 @@ def ngettext(singular: str, plural: str, num: int, **values: Any) -> str:
     """The singular or plural form for `num`; `%(num)s` is the number written the language's way."""
     text = catalogues()[_language.get()].ngettext(singular, plural, num)
     return text % {"num": format_number(num), **values}
+
+
+def N_(message: str) -> str:
+    """Marks an English message for `pybabel extract` where it is written; it is translated where shown."""
+    return message
+
+
+class Label(str):
+    """A message's parameter that is a message id itself (a field's name): translated with the message."""
+
+
+def translate(message: str, params: Mapping[str, object]) -> str:
+    """A message marked with `N_`, filled from `params`, in the request's language; `Label`s too."""
+    values = {name: gettext(value) if isinstance(value, Label) else value for name, value in params.items()}
+    return gettext(message, **values)
+
+
+# What the kinds of records (ingest.records.KINDS) and of entities (search_api.entities.ENTITY_KINDS) are
+# called on badges, facets and the graph's switches. A kind without a label here shows its code.
+KIND_LABELS: dict[str, str] = {
+    "document": N_("Document"),
+    "pv": N_("Police report"),
+    "fine": N_("Fine"),
+    "hearing": N_("Hearing"),
+    "information": N_("Information"),
+    "seizure": N_("Seizure"),
+    "alert": N_("Alert"),
+    "plate_read": N_("Plate read"),
+    "visa_check": N_("Visa check"),
+    "admin_report": N_("Administrative report"),
+    "border_check": N_("Border check"),
+    "licence_status": N_("Driving licence status"),
+    "bank_account": N_("Bank account"),
+    "incident": N_("Incident"),
+    "briefing": N_("Briefing"),
+    "person": N_("Person"),
+    "vehicle": N_("Vehicle"),
+    "phone": N_("Phone"),
+    "account": N_("Bank account"),
+    "organisation": N_("Organisation"),
+    "address": N_("Address"),
+}
+# Registers are proper names, the same in every language: each as its owners write it (docs/registers.md).
+# A register not named here (an upload's, say) shows its code.
+REGISTER_NAMES = {
+    "islp": "ISLP",
+    "pacos": "PacOs",
+    "ang": "ANG",
+    "anpr": "ANPR",
+    "belvis": "Belvis",
+    "raavis": "Raavis",
+    "aquatask": "Aquatask",
+    "aerotask": "Aerotask",
+    "mercurius": "Mercurius",
+    "focus": "FOCUS@GPI",
+    "cross_border_exchange": "Cross Border Exchange",
+}
+
+
+def kind_label(kind: str) -> str:
+    """A record's or an entity's kind as the request's language calls it: `pv` is "Proces-verbaal"."""
+    label = KIND_LABELS.get(kind)
+    return gettext(label) if label else kind
+
+
+def register_label(register: str) -> str:
+    return REGISTER_NAMES.get(register, register)
 
 
 def format_number(number: float) -> str:

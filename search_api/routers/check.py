@@ -44,7 +44,7 @@ def check_page(
         try:
             context["card"] = quick_check(client, settings.index_prefix, audit, consultation, q)
         except QueryError as exc:
-            context["error"] = str(exc)
+            context["error"] = exc.translated()
             status = 400
         except JustificationRequired as exc:
             context["error"] = gettext(

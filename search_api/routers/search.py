@@ -66,7 +66,7 @@ def search_page(
                 sort=sort,
             )
         except QueryError as exc:
-            context["error"] = str(exc)
+            context["error"] = exc.translated()
             status = 400
         except JustificationRequired as exc:
             context["error"] = gettext(
