@@ -17,13 +17,25 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 
+from enrichers.identifiers import IDENTIFIER_TYPES
 from ingest.index.bulk import write_records
 from ingest.records import KINDS, Record
 from ingest.settings import Settings
 from search_api.entities import ENTITY_KINDS
 from tests.conftest import ROOT, login
 from ui import TEMPLATES_DIR
-from ui.i18n import CATALOGUED, COOKIE, KIND_LABELS, LOCALES_DIR, choose_language, kind_label, local_path
+from ui.i18n import (
+    CATALOGUED,
+    COOKIE,
+    IDENTIFIER_LABELS,
+    KIND_LABELS,
+    LOCALES_DIR,
+    choose_language,
+    identifier_label,
+    kind_label,
+    language_label,
+    local_path,
+)
 
 WORDS = {"nl": "Zoeken", "fr": "Rechercher", "en": "Search"}
 NOTHING = {
@@ -59,6 +71,21 @@ def test_the_extraction_sees_templates_and_routers() -> None:
 def test_every_kind_has_a_label() -> None:
     assert set(KINDS) | set(ENTITY_KINDS) <= set(KIND_LABELS)
     assert kind_label("something_new") == "something_new"  # a kind without a label shows its code
+
+
+def test_identifiers_and_languages_are_named_in_the_readers_language() -> None:
+    assert set(IDENTIFIER_LABELS) >= IDENTIFIER_TYPES
+    from ui import i18n
+
+    names = (("nl", "Rijksregisternummer", "Frans"), ("fr", "Numéro de registre national", "français"))
+    for language, nrn, french in names:
+        token = i18n._language.set(language)
+        try:
+            assert identifier_label("nrn") == nrn
+            assert language_label("fr") == french  # CLDR's name, through Babel
+            assert language_label("xx") == "xx"
+        finally:
+            i18n._language.reset(token)
 
 
 @pytest.mark.parametrize("code", CATALOGUED)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from babel import Locale
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -132,6 +133,39 @@ REGISTER_NAMES = {
     "focus": "FOCUS@GPI",
     "cross_border_exchange": "Cross Border Exchange",
 }
+
+
+# What an identifier or a named entity found in a text is, in words (enrichers/identifiers.py, ner.py).
+IDENTIFIER_LABELS: dict[str, str] = {
+    "nrn": N_("National register number"),
+    "bis": N_("BIS number"),
+    "enterprise": N_("Enterprise number"),
+    "iban": N_("IBAN"),
+    "id_card": N_("Identity card"),
+    "passport": N_("Passport"),
+    "pv": N_("PV number"),
+    "barcode": N_("Seizure barcode"),
+    "imei": N_("IMEI"),
+    "vin": N_("Chassis number (VIN)"),
+    "plate": N_("Plate"),
+    "phone": N_("Phone"),
+    "email": N_("E-mail address"),
+    "person": N_("Person"),
+    "organisation": N_("Organisation"),
+    "location": N_("Place"),
+}
+
+
+def identifier_label(kind: str) -> str:
+    """What a found identifier or entity is, in the request's language: `nrn` is "Rijksregisternummer"."""
+    label = IDENTIFIER_LABELS.get(kind)
+    return gettext(label) if label else kind
+
+
+def language_label(code: str) -> str:
+    """A language's name in the request's language (CLDR, through Babel): `fr` is "Frans" in Dutch."""
+    name = Locale.parse(current_language()).languages.get(code)
+    return name if name else code
 
 
 def kind_label(kind: str) -> str:

@@ -115,7 +115,10 @@ document.addEventListener("DOMContentLoaded", () => {
     link.textContent = node.data("label");
     title.append(link);
     const about = document.createElement("p");
-    about.textContent = `${node.data("kind")} · ${node.id()}${node.data("records") !== null && node.data("records") !== undefined ? ` · ${node.data("records")}` : ""}`;
+    // The kind as the page names it: the label of its filter box, in the reader's language.
+    const filter = document.querySelector(`#graph-kinds input[value="${node.data("kind")}"]`);
+    const kind = filter ? filter.parentElement.textContent.trim() : node.data("kind");
+    about.textContent = `${kind} · ${node.id()}${node.data("records") !== null && node.data("records") !== undefined ? ` · ${node.data("records")}` : ""}`;
     panel.append(title, about);
   }
 
