@@ -164,7 +164,8 @@ class _Search:
         neighbours: dict[str, Any] = {
             "terms": {
                 "field": "entity_ids",
-                # One more than the cap: the entity itself is among its own co-occurring ids.
+                # Two more than the cap: one for the entity itself (among its own co-occurring ids),
+                # one to know that the list was cut.
                 "size": fanout + 2,
                 "shard_size": max(100, 4 * fanout),
                 **self.filters.neighbour_terms(),
@@ -208,6 +209,13 @@ class _Search:
             node.label = label_of(node.id, names.get(node.id))
 
 
+def fanout_for(frontier: list[str], fanout: int) -> int:
+    """The fan-out of each entity in one search, so that a search never asks for more neighbours than a
+    graph may hold (a second hop from 200 entities at a fan-out of 200 would be 40,000 buckets, each with
+    its records): lowered for a wide frontier, and the answer then says `truncated`."""
+    return min(fanout, max(1, MAX_NODES // len(frontier)))
+
+
 def _node(entity: str, hop: int) -> Node:
     return Node(entity, entity_kind(entity), entity, hop)
 
@@ -235,7 +243,7 @@ def neighbours(
     truncated = False
     frontier = [entity]
     for hop in range(1, hops + 1):
-        expansions = search.expand(frontier, fanout)
+        expansions = search.expand(frontier, fanout_for(frontier, fanout))
         if hop == 1 and entity not in expansions:
             break
         following: list[str] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -11,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from search_api.check import quick_check
 from search_api.deps import AppSettings, Audit, CurrentConsultation, Search, SearchLimit, csrf_token
 from search_api.queries import MAX_QUERY_CHARS, QueryError
+from search_api.routers import json_answer
 from search_api.search import JustificationRequired
 from ui.i18n import gettext
 
@@ -64,10 +64,10 @@ def check_api(
     settings: AppSettings,
     q: CheckText,
     reason: Reason = None,
-) -> dict[str, Any]:
+) -> Response:
     """The quick-check card as JSON."""
     try:
         card = quick_check(client, settings.index_prefix, audit, consultation, q)
     except JustificationRequired as exc:
         raise HTTPException(428, str(exc)) from exc
-    return asdict(card)
+    return json_answer(card)

@@ -3,7 +3,6 @@ filter and audited."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
@@ -39,6 +38,7 @@ from search_api.graph import (
     to_csv,
     to_graphml,
 )
+from search_api.routers import json_answer
 from search_api.routers.cases import ATTACHING_ROLES, case_or_404
 from search_api.search import JustificationRequired
 
@@ -78,7 +78,7 @@ def entity_json(
     audit: Audit,
     settings: AppSettings,
     page: Page = 1,
-) -> dict[str, Any]:
+) -> Response:
     """Every fact about an entity across the records the user may see, a page of its timeline, its
     related entities with the records that link them."""
     try:
@@ -87,7 +87,7 @@ def entity_json(
         result = None
     if result is None:
         raise HTTPException(404, NOT_VISIBLE)
-    return {**asdict(result), "pages": result.pages}
+    return json_answer({**vars(result), "pages": result.pages})
 
 
 @router.get("/entities/{entity_id}", response_class=HTMLResponse)
@@ -169,11 +169,11 @@ def graph_neighbours(
     since: Since = None,
     until: Until = None,
     max_fanout: Fanout = DEFAULT_FANOUT,
-) -> dict[str, Any]:
+) -> Response:
     """An entity and its neighbours, one or two hops away: nodes, and edges with the records behind them.
     `kinds` and `registers` are comma-separated; `from` and `to` bound the records' dates."""
     args = (request, consultation, client, audit, settings, entity, hops, kinds, registers, since, until)
-    return _neighbours(*args, max_fanout).as_dict()
+    return json_answer(_neighbours(*args, max_fanout))
 
 
 @router.get("/api/graph/paths", dependencies=[SearchLimit])
@@ -188,7 +188,7 @@ def graph_paths(
     kinds: Listed = None,
     registers: Listed = None,
     max_fanout: Fanout = 100,
-) -> dict[str, Any]:
+) -> Response:
     """The shortest chains of records linking two entities (`paths`), with their nodes and edges."""
     graph = shortest_paths(
         client,
@@ -203,7 +203,7 @@ def graph_paths(
     )
     if graph is None:
         raise HTTPException(404, NOT_VISIBLE)
-    return graph.as_dict()
+    return json_answer(graph)
 
 
 def _file_name(entity: str, suffix: str) -> str:
@@ -298,7 +298,7 @@ def graph_open(
     client: Search,
     audit: Audit,
     settings: AppSettings,
-) -> dict[str, Any]:
+) -> Response:
     """A saved graph drawn again from the records the reader may see now: positions and pins only of the
     nodes that are drawn, so that the recipe never names an entity the reader's records do not."""
     with sessions() as session:
@@ -325,7 +325,7 @@ def graph_open(
     if graph is None:
         raise HTTPException(404, NOT_VISIBLE)
     drawn = {node.id for node in graph.nodes}
-    return {
+    answer = {
         "id": graph_id,
         "case": saved.case_number,
         "title": recipe.title,
@@ -336,8 +336,9 @@ def graph_open(
         "positions": {entity: list(xy) for entity, xy in recipe.positions.items() if entity in drawn},
         "created_by": saved.created_by,
         "created_at": saved.created_at.isoformat(timespec="seconds"),
-        "graph": graph.as_dict(),
+        "graph": graph,
     }
+    return json_answer(answer)
 
 
 @router.get("/graph", response_class=HTMLResponse)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -11,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from case_store.cursors import CursorStore
 from search_api.deps import AppSettings, Audit, CurrentConsultation, Search, SearchLimit, Sessions, csrf_token
 from search_api.queries import MAX_QUERY_CHARS, PAGE_SIZE, QueryError
+from search_api.routers import json_answer
 from search_api.search import JustificationRequired, search_records, suggest
 from ui.i18n import gettext
 
@@ -92,7 +92,7 @@ def search_api(
     sort: Sort = "relevance",
     cursor: Cursor = None,
     reason: Reason = None,
-) -> dict[str, Any]:
+) -> Response:
     """Search as JSON: hits with highlights, total, facets. `reason` is required for marked registers.
 
     Deep paging: `cursor=start` opens a point in time; each answer's `cursor` fetches the next page
@@ -109,7 +109,7 @@ def search_api(
         cursor=cursor,
         cursors=CursorStore(sessions),
     )
-    return asdict(result)
+    return json_answer(result)
 
 
 Typed = Annotated[str, Query(max_length=100)]
