@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -19,7 +20,7 @@ from opensearchpy import OpenSearch
 
 from enrichers.identifiers import IDENTIFIER_TYPES
 from ingest.index.bulk import write_records
-from ingest.records import KINDS, Record
+from ingest.records import KINDS, Details, Record
 from ingest.settings import Settings
 from search_api.entities import ENTITY_KINDS
 from tests.conftest import ROOT, login
@@ -27,10 +28,12 @@ from ui import TEMPLATES_DIR
 from ui.i18n import (
     CATALOGUED,
     COOKIE,
+    DETAIL_LABELS,
     IDENTIFIER_LABELS,
     KIND_LABELS,
     LOCALES_DIR,
     choose_language,
+    detail_label,
     identifier_label,
     kind_label,
     language_label,
@@ -87,6 +90,27 @@ def test_identifiers_and_languages_are_named_in_the_readers_language() -> None:
         finally:
             i18n._language.reset(token)
 
+
+def test_every_detail_field_has_a_label() -> None:
+    """Each field of each kind's Details sub-model is named on cards and record pages, in every language."""
+    submodels = [model for field in Details.model_fields.values() for model in get_args(field.annotation)]
+    fields = {name for model in submodels if model is not type(None) for name in model.model_fields}
+    assert fields <= set(DETAIL_LABELS), sorted(fields - set(DETAIL_LABELS))
+    assert detail_label("some_new_field") == "some new field"  # a field without a label shows its name
+    from ui import i18n
+
+    names = (
+        ("nl", "Notitienummer parket", "Salduz-categorie"),
+        ("fr", "Numéro de notice du parquet", "Catégorie Salduz"),
+        ("en", "Prosecutor's notice number", "Salduz category"),
+    )
+    for language, parquet, salduz in names:
+        token = i18n._language.set(language)
+        try:
+            assert detail_label("parquet_number") == parquet
+            assert detail_label("salduz_category") == salduz
+        finally:
+            i18n._language.reset(token)
 
 @pytest.mark.parametrize("code", CATALOGUED)
 def test_every_message_is_translated(code: str) -> None:

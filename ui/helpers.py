@@ -41,6 +41,7 @@ def install(env: object) -> None:
     env.filters["kind_label"] = i18n.kind_label  # type: ignore[attr-defined]
     env.filters["register_label"] = i18n.register_label  # type: ignore[attr-defined]
     env.filters["identifier_label"] = i18n.identifier_label  # type: ignore[attr-defined]
+    env.filters["detail_label"] = i18n.detail_label  # type: ignore[attr-defined]
     env.filters["language_label"] = i18n.language_label  # type: ignore[attr-defined]
     # The request's language is read at render time, from the context the middleware set.
     env.globals.update(  # type: ignore[attr-defined]

@@ -162,6 +162,134 @@ def identifier_label(kind: str) -> str:
     return gettext(label) if label else kind
 
 
+# What the kind-specific fields (ingest.records.Details, one sub-model per kind) are called on result cards
+# and record pages: every field name of every sub-model, each once. A field without a label shows its name.
+DETAIL_LABELS: dict[str, str] = {
+    # document
+    "mime_type": N_("File type"),
+    "author": N_("Author"),
+    "created": N_("Created"),
+    "modified": N_("Modified"),
+    "page_count": N_("Pages"),
+    "email_from": N_("Sender"),
+    "email_to": N_("Recipients"),
+    "email_cc": N_("Cc"),
+    "email_subject": N_("E-mail subject"),
+    "email_date": N_("Sent"),
+    "message_id": N_("Message ID"),
+    # pv
+    "pv_number": N_("Police report number"),
+    "offence": N_("Offence"),
+    "offence_code": N_("Offence code"),
+    "legal_basis": N_("Legal basis"),
+    "parquet_number": N_("Prosecutor's notice number"),
+    "status": N_("Status"),
+    # fine
+    "fine_number": N_("Fine number"),
+    "amount": N_("Amount"),
+    "currency": N_("Currency"),
+    "country": N_("Country"),
+    "paid": N_("Paid"),
+    "payment_status": N_("Payment status"),
+    "measured_speed": N_("Measured speed"),
+    "speed_limit": N_("Speed limit"),
+    # hearing
+    "hearing_type": N_("Hearing type"),
+    "salduz_category": N_("Salduz category"),
+    "interpreter": N_("Interpreter"),
+    "hearing_language": N_("Language of the hearing"),
+    "duration_minutes": N_("Duration (minutes)"),
+    # information
+    "information_number": N_("Information number"),
+    "information_type": N_("Information type"),
+    "reliability": N_("Reliability"),
+    "source_evaluation": N_("Source evaluation"),
+    # seizure
+    "barcode": N_("Barcode"),
+    "item": N_("Item"),
+    "item_category": N_("Item category"),
+    "quantity": N_("Quantity"),
+    "seizure_number": N_("Seizure number"),
+    "storage_location": N_("Storage location"),
+    # alert
+    "alert_number": N_("Alert number"),
+    "alert_type": N_("Alert type"),
+    "measure": N_("Measure to take"),
+    "instruction": N_("Instruction"),
+    "reason": N_("Reason"),
+    "issuing_authority": N_("Issuing authority"),
+    "dangerous": N_("Dangerous"),
+    # plate_read
+    "read_id": N_("Read ID"),
+    "camera_id": N_("Camera ID"),
+    "camera_location": N_("Camera location"),
+    "direction": N_("Direction"),
+    "lane": N_("Lane"),
+    "speed": N_("Speed"),
+    "trajectory_id": N_("Section control"),
+    "average_speed": N_("Average speed"),
+    "confidence": N_("Read confidence"),
+    "hit_list": N_("Hit list"),
+    # visa_check
+    "visa_number": N_("Visa number"),
+    "visa_type": N_("Visa type"),
+    "travel_document_number": N_("Travel document number"),
+    "nationality": N_("Nationality"),
+    "check_location": N_("Place of check"),
+    "afis_result": N_("AFIS result"),
+    "sis_result": N_("SIS result"),
+    "ang_result": N_("ANG result"),
+    "interpol_result": N_("Interpol result"),
+    "decision": N_("Decision"),
+    # admin_report
+    "report_number": N_("Report number"),
+    "immigration_reference": N_("Immigration Office reference"),
+    "residence_status": N_("Residence status"),
+    "detention": N_("Detention"),
+    # border_check
+    "flight_or_vessel": N_("Flight or vessel"),
+    "carrier": N_("Carrier"),
+    "border_post": N_("Border post"),
+    "role": N_("Role"),
+    "gendec": N_("GenDec"),
+    "origin": N_("Origin"),
+    "destination": N_("Destination"),
+    "result": N_("Result"),
+    # licence_status
+    "licence_number": N_("Licence number"),
+    "categories": N_("Categories"),
+    "ban_reason": N_("Reason for the ban"),
+    "ban_authority": N_("Ban imposed by"),
+    "ban_reference": N_("Ban reference"),
+    # bank_account
+    "iban": N_("IBAN"),
+    "bic": N_("BIC"),
+    "bank": N_("Bank"),
+    "contract_type": N_("Contract type"),
+    "holder_role": N_("Holder's capacity"),
+    "opened": N_("Opened"),
+    "closed": N_("Closed"),
+    "requisition": N_("Requisition"),
+    "provider_reference": N_("CAP reference"),
+    # incident
+    "incident_number": N_("Incident number"),
+    "incident_type": N_("Incident type"),
+    "priority": N_("Priority"),
+    "caller_phone": N_("Caller's phone"),
+    "dispatched_unit": N_("Dispatched unit"),
+    # briefing
+    "briefing_number": N_("Briefing number"),
+    "briefing_type": N_("Briefing type"),
+    "audience": N_("Intended for"),
+}
+
+
+def detail_label(field: str) -> str:
+    """A kind-specific field's name in the request's language: `parquet_number` is "Notitienummer parket"."""
+    label = DETAIL_LABELS.get(field)
+    return gettext(label) if label else field.replace("_", " ")
+
+
 def language_label(code: str) -> str:
     """A language's name in the request's language (CLDR, through Babel): `fr` is "Frans" in Dutch."""
     name = Locale.parse(current_language()).languages.get(code)
