@@ -20,10 +20,13 @@ test: install
 	$(TEST_ENV) $(SPEURDER) services up --all
 	$(TEST_ENV) $(VENV)/bin/pytest
 
-# Benchmark B1 in full (1,000,000 records, about an hour): writes bench/results/b1.json.
+# The benchmarks in full, on an otherwise idle machine (bench/README.md): B1 (1,000,000 records, about
+# an hour), then B3 and B4 on a generated world of 1,000,000 records (built once, then reused).
 bench: install
-	$(SPEURDER) services up opensearch
+	$(TEST_ENV) $(SPEURDER) services up --all
 	$(VENV)/bin/python -m bench.b1_ingest
+	$(VENV)/bin/python -m bench.b3_search --profile production
+	$(VENV)/bin/python -m bench.b4_graph
 
 install: system-deps $(VENV)/.installed
 
