@@ -40,7 +40,7 @@ from opensearchpy.exceptions import NotFoundError
 from ingest.generate import generate
 from ingest.index.admin import drop_all
 from ingest.records import index_mapping
-from ingest.settings import Settings
+from ingest.settings import Settings, env_value
 from ingest.sources.mapping import load_mapping, mapping_path
 from ingest.sources.run import ingest_file
 
@@ -296,18 +296,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _env_value(value: object) -> str:
-    if hasattr(value, "get_secret_value"):
-        value = value.get_secret_value()
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, set | frozenset | list | tuple):
-        return json.dumps(sorted(value))
-    if isinstance(value, dict):
-        return json.dumps(value)
-    return str(value)
-
-
 @contextlib.contextmanager
 def _postgres_databases(settings: Settings) -> Iterator[dict[str, str]]:
     """Fresh operational and audit databases on the running PostgreSQL, as the production profile has."""
@@ -371,7 +359,7 @@ def api_server(
         values.update(overrides)
         settings = base.model_copy(update=values)
         env = dict(os.environ)
-        env.update({f"SPEURDER_{key.upper()}": _env_value(value) for key, value in values.items()})
+        env.update({f"SPEURDER_{key.upper()}": env_value(value) for key, value in values.items()})
         body_log = folder / "bodies.jsonl" if log_bodies else None
         env.pop(BODY_LOG_ENV, None)
         if body_log is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -96,3 +97,25 @@ class Settings(BaseSettings):
         if port is None:
             raise ValueError(f"{url} names no port")
         return port
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as the `SPEURDER_*` variables that give them to a child process (a worker, the
+        web server, a CLI run): every field that is set, secrets in clear."""
+        return {
+            f"SPEURDER_{key.upper()}": env_value(value)
+            for key, value in self.model_dump().items()
+            if value is not None
+        }
+
+
+def env_value(value: object) -> str:
+    """A setting's value as an environment variable holds it (pydantic-settings reads it back)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, set | frozenset | list | tuple):
+        return json.dumps(sorted(value))
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return str(value)

@@ -6,7 +6,6 @@ In CI a service that cannot start fails the run: nothing here ever skips.
 from __future__ import annotations
 
 import io
-import json
 import os
 import subprocess
 import sys
@@ -118,20 +117,7 @@ def profile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The same settings for a child process (worker, CLI), as SPEURDER_* variables."""
-    env = dict(os.environ)
-    for key, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        if isinstance(value, bool):
-            value = str(value).lower()
-        elif isinstance(value, set | frozenset | list | tuple):
-            value = json.dumps(sorted(value))
-        elif isinstance(value, dict):
-            value = json.dumps(value)
-        env[f"SPEURDER_{key.upper()}"] = str(value)
-    return env
+    return {**os.environ, **settings.as_env()}
 
 
 @pytest.fixture(scope="session")
