@@ -26,27 +26,30 @@ class CsrfRejected(Exception):
     pass
 
 
-def settings_of(request: Request) -> Settings:
+# Dependencies that only read the app's state or the request are coroutines: FastAPI runs a plain
+# function dependency in its thread pool, a hand-over per dependency per request that a search paid
+# seven times. The ones that wait on a database stay plain functions.
+async def settings_of(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def search_client(request: Request) -> OpenSearch:
+async def search_client(request: Request) -> OpenSearch:
     return request.app.state.search  # type: ignore[no-any-return]
 
 
-def db_sessions(request: Request) -> sessionmaker[Session]:
+async def db_sessions(request: Request) -> sessionmaker[Session]:
     return request.app.state.sessions  # type: ignore[no-any-return]
 
 
-def audit_log(request: Request) -> AuditLog:
+async def audit_log(request: Request) -> AuditLog:
     return request.app.state.audit  # type: ignore[no-any-return]
 
 
-def blob_store(request: Request) -> BlobStore:
+async def blob_store(request: Request) -> BlobStore:
     return request.app.state.blobs  # type: ignore[no-any-return]
 
 
-def celery_app(request: Request) -> Celery:
+async def celery_app(request: Request) -> Celery:
     return request.app.state.celery  # type: ignore[no-any-return]
 
 
@@ -99,7 +102,7 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def consultation(request: Request, principal: CurrentPrincipal, settings: AppSettings) -> Consultation:
+async def consultation(request: Request, principal: CurrentPrincipal, settings: AppSettings) -> Consultation:
     """Who consults, why and from where. The reason is asked once per working context: given with a
     request (`reason` parameter or `X-Justification` header) it is kept in the session for the next."""
     reason = (request.query_params.get("reason") or request.headers.get("x-justification") or "").strip()[
@@ -119,7 +122,7 @@ def consultation(request: Request, principal: CurrentPrincipal, settings: AppSet
     )
 
 
-def searches_limited(request: Request, principal: CurrentPrincipal) -> None:
+async def searches_limited(request: Request, principal: CurrentPrincipal) -> None:
     request.app.state.search_limiter.hit(principal.username)
 
 

@@ -203,3 +203,23 @@ def test_search_page_renders_register_records_as_cards(
     assert page.status_code == 200
     shown = [hit.id for hit in page.context["result"].hits]  # type: ignore[attr-defined]
     assert shown and all(f'href="/records/{record_id}"' in page.text for record_id in shown)
+
+
+def test_every_answer_carries_the_security_headers(app_client: TestClient) -> None:
+    """A page, a JSON answer, a redirect to sign in, a refusal and a static file: each with the CSP."""
+    from search_api.app import SECURITY_HEADERS
+
+    login(app_client)
+    answers = [
+        app_client.get("/search"),
+        app_client.get("/api/search", params={"q": "inbraak"}),
+        app_client.get("/api/search", params={"q": '"open'}),  # 400
+        app_client.get("/static/speurder.css"),
+        app_client.get("/no-such-page"),
+    ]
+    app_client.cookies.clear()
+    answers.append(app_client.get("/search", follow_redirects=False))  # to the sign-in page
+    assert [answer.status_code for answer in answers] == [200, 200, 400, 200, 404, 303]
+    for answer in answers:
+        for name, value in SECURITY_HEADERS.items():
+            assert answer.headers.get(name) == value, (answer.url, name)
