@@ -49,9 +49,14 @@ def upload_documents(
     """Receive files: each is stored under its SHA-256 and has a ledger row before we answer."""
     if case and case not in principal.case_numbers:
         raise HTTPException(403, f"you are not a member of case {case}")
+    # A picker left empty (the page has one for files and one for a folder) still sends a nameless, empty
+    # part: not a file anyone chose. Positions are kept, as `sha256` is matched to files by position.
+    chosen = [(position, upload) for position, upload in enumerate(files) if upload.filename or upload.size]
+    if not chosen:
+        raise HTTPException(422, "no file was sent")
     batch_id = batch or uuid.uuid4().hex
     received = []
-    for position, upload in enumerate(files):
+    for position, upload in chosen:
         name = upload.filename or f"file-{position}"
         expected = sha256[position] if sha256 and position < len(sha256) else None
         try:
