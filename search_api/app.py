@@ -47,8 +47,7 @@ SECURITY_HEADERS = {
 
 class SecurityHeaders:
     """Every answer carries SECURITY_HEADERS unless a route set one itself. A plain ASGI middleware: the
-    `@app.middleware("http")` kind runs each request through a task group and memory streams, which cost
-    a search about a millisecond."""
+    `@app.middleware("http")` kind runs each request through a task group and memory streams."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
