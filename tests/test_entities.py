@@ -630,6 +630,7 @@ def test_who_may_save_and_what_is_refused(
     root = best_connected(graph_world, "full")
     assert save(app_client, title="", root=root).status_code == 400
     assert save(app_client, title="x", root="spaceship:1").status_code == 400
+    assert save(app_client, title="x", root=root, kinds=["spaceship"]).status_code == 400
     assert save(app_client, title="x", root=root, hops=3).status_code == 422
     assert save(app_client, title="x", root=root, positions={root: ["a", 1]}).status_code == 422
     assert save(app_client, title="x", root=root, case="NO-SUCH-CASE").status_code == 404

@@ -265,7 +265,7 @@ def graph_save(
         title=body.title,
         root=_checked(body.root),
         hops=body.hops,
-        kinds=tuple(sorted(parse_kinds(",".join(body.kinds)) if body.kinds else ())),
+        kinds=tuple(sorted(_filters(",".join(body.kinds), None, None, None).kinds)) if body.kinds else (),
         expanded=tuple(_checked(entity) for entity in body.expanded),
         pinned=tuple(_checked(entity) for entity in body.pinned),
         positions={_checked(entity): xy for entity, xy in body.positions.items()},
