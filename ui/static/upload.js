@@ -6,99 +6,18 @@
 // files here: the server expands them. Without script the form still posts to /api/documents.
 "use strict";
 
-// -- SHA-256, incremental ---------------------------------------------------------------------------------
+// -- SHA-256 --------------------------------------------------------------------------------------------
 // The API wants the whole file's SHA-256 before the first chunk, and crypto.subtle only hashes a buffer
-// held whole in memory (a 4 GB disk image would not fit), so the whole-file hash is computed here, chunk by
-// chunk. crypto.subtle, native and fast, hashes each chunk where the page is a secure context.
-const SHA256_K = new Uint32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
-
-class Sha256 {
-  constructor() {
-    this.state = new Uint32Array([
-      0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-    ]);
-    this.block = new Uint8Array(64);
-    this.filled = 0;
-    this.length = 0;
-    this.words = new Uint32Array(64);
-  }
-
-  update(bytes) {
-    let at = 0;
-    this.length += bytes.length;
-    if (this.filled) {
-      const take = Math.min(64 - this.filled, bytes.length);
-      this.block.set(bytes.subarray(0, take), this.filled);
-      this.filled += take;
-      at = take;
-      if (this.filled < 64) return this;
-      this.compress(this.block, 0);
-      this.filled = 0;
-    }
-    for (; at + 64 <= bytes.length; at += 64) this.compress(bytes, at);
-    if (at < bytes.length) {
-      this.block.set(bytes.subarray(at), 0);
-      this.filled = bytes.length - at;
-    }
-    return this;
-  }
-
-  compress(bytes, offset) {
-    const w = this.words;
-    for (let t = 0; t < 16; t++) {
-      const o = offset + t * 4;
-      w[t] = (bytes[o] << 24) | (bytes[o + 1] << 16) | (bytes[o + 2] << 8) | bytes[o + 3];
-    }
-    for (let t = 16; t < 64; t++) {
-      const x = w[t - 15];
-      const y = w[t - 2];
-      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
-      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
-      w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
-    }
-    const s = this.state;
-    let a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
-    for (let t = 0; t < 64; t++) {
-      const e1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-      const choose = (e & f) ^ (~e & g);
-      const t1 = (h + e1 + choose + SHA256_K[t] + w[t]) | 0;
-      const a0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-      const majority = (a & b) ^ (a & c) ^ (b & c);
-      h = g; g = f; f = e; e = (d + t1) | 0;
-      d = c; c = b; b = a; a = (t1 + a0 + majority) | 0;
-    }
-    s[0] += a; s[1] += b; s[2] += c; s[3] += d; s[4] += e; s[5] += f; s[6] += g; s[7] += h;
-  }
-
-  hex() {
-    const bits = this.length * 8;
-    const tail = new Uint8Array(this.filled < 56 ? 64 : 128);
-    tail.set(this.block.subarray(0, this.filled));
-    tail[this.filled] = 0x80;
-    const view = new DataView(tail.buffer);
-    view.setUint32(tail.length - 8, Math.floor(bits / 0x100000000));
-    view.setUint32(tail.length - 4, bits >>> 0);
-    for (let at = 0; at < tail.length; at += 64) this.compress(tail, at);
-    return [...this.state].map((word) => word.toString(16).padStart(8, "0")).join("");
-  }
-}
-
+// held whole in memory (a 4 GB disk image would not fit), so the whole-file hash is incremental, by
+// js-sha256 (vendored from the npm registry, MIT). crypto.subtle, native and fast, hashes each chunk where
+// the page is a secure context.
 function toHex(buffer) {
   return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 async function chunkDigest(bytes) {
   if (globalThis.crypto && crypto.subtle) return toHex(await crypto.subtle.digest("SHA-256", bytes));
-  return new Sha256().update(bytes).hex();
+  return sha256.create().update(bytes).hex();
 }
 
 // -- The upload page ------------------------------------------------------------------------------------
@@ -370,7 +289,7 @@ document.addEventListener("DOMContentLoaded", () => {
   // The whole file's hash and each chunk's, read once before sending: what is sent is what was hashed.
   async function hash(item) {
     const chunks = Math.max(1, Math.ceil(item.size / item.chunkSize));
-    const whole = new Sha256();
+    const whole = sha256.create();
     const digests = [];
     setState(item, "hashing", { hashed: 0 });
     for (let index = 0; index < chunks; index++) {
