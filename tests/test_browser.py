@@ -264,9 +264,10 @@ def test_graph_view_expands_a_node_on_click(
     page = _signed_in(browser, base_url)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.set_viewport_size({"width": 1280, "height": 1200})  # the whole drawing on screen, to click in
+    page.set_viewport_size({"width": 1280, "height": 1600})  # the whole drawing on screen, to click in
     page.goto(f"{base_url}/graph?entity={car}")
     page.wait_for_selector("#graph[data-ready=true]")
+    page.locator("#graph").scroll_into_view_if_needed()
     assert page.get_attribute("#graph", "data-nodes") == "2"  # the car and its driver's phone
     position = page.evaluate(
         f"document.getElementById('graph').cy.getElementById('{driver}').renderedPosition()"
