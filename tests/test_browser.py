@@ -21,6 +21,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from opensearchpy import OpenSearch
 from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from ingest.index.bulk import write_records
 from ingest.records import Record
@@ -68,6 +69,20 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS, headless=True)
         yield launched
         launched.close()
+
+
+def _wait_until(page: Page, expression: str, seconds: float = 30) -> None:
+    """Poll a JavaScript expression from here until it is true. Playwright's own `wait_for_function` polls
+    through eval inside the page, which the CSP (rightly) refuses whenever the first check is not yet true."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except PlaywrightError:  # the page is being replaced (a navigation): ask the next one
+            pass
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        time.sleep(0.1)
 
 
 def _signed_in(browser: Browser, base_url: str, **options: Any) -> Page:
@@ -168,18 +183,18 @@ def test_facet_click_and_paging_swap_results_and_keep_the_address(
     with page.expect_response(lambda response: "eenheid" in response.url) as answer:
         page.get_by_role("link", name="FGP Brussel").click()
     assert answer.value.request.headers.get("hx-request") == "true"
-    page.wait_for_function("document.querySelector('#results .total').innerText.startsWith('25 ')")
+    _wait_until(page, "document.querySelector('#results .total').innerText.startsWith('25 ')")
     assert "eenheid%3A%22FGP+Brussel%22" in page.url or "eenheid%3A%22FGP%20Brussel%22" in page.url
 
     with page.expect_response(lambda response: "page=2" in response.url):
         page.get_by_role("link", name="Volgende").click()
-    page.wait_for_function("document.querySelector('#results .pages span').innerText.includes('2 / 2')")
+    _wait_until(page, "document.querySelector('#results .pages span').innerText.includes('2 / 2')")
     assert page.locator("#results .hit").count() == 5
     assert "page=2" in page.url
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "search-facet-page-2.png"), full_page=True)
     page.go_back()  # the address history is real: back is page 1 of the narrowed list
-    page.wait_for_function("document.querySelector('#results .pages span').innerText.includes('1 / 2')")
+    _wait_until(page, "document.querySelector('#results .pages span').innerText.includes('1 / 2')")
     page.close()
 
 
@@ -212,7 +227,7 @@ def test_switch_the_language_with_the_keyboard(
             break
     assert page.evaluate("document.activeElement.getAttribute('lang')") == "fr"
     page.keyboard.press("Enter")
-    page.wait_for_function("document.documentElement.lang === 'fr'")
+    _wait_until(page, "document.documentElement.lang === 'fr'")
     assert page.url == f"{base_url}/search"
     assert page.get_by_role("button", name="Rechercher").is_visible()
     assert (
@@ -233,7 +248,7 @@ def test_switch_the_language_with_the_keyboard(
     page.screenshot(path=str(ARTEFACTS / "search-in-french.png"), full_page=True)
 
     page.get_by_role("link", name="English").click()  # the switch was refreshed with the search's address
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    _wait_until(page, "document.documentElement.lang === 'en'")
     assert f"q={mark}" in page.url
     assert page.locator("#results .total").inner_text().startswith("3 results")
     page.close()
@@ -277,7 +292,7 @@ def test_graph_view_expands_a_node_on_click(
     with page.expect_response(lambda response: "/api/graph/neighbours" in response.url) as answer:
         page.mouse.click(drawing["x"] + position["x"], drawing["y"] + position["y"])
     assert answer.value.status == 200
-    page.wait_for_function("document.getElementById('graph').dataset.nodes === '5'")
+    _wait_until(page, "document.getElementById('graph').dataset.nodes === '5'")
     assert "/entities/" in page.locator("#graph-records a").first.get_attribute("href")
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / "graph-expanded.png"), full_page=True)
@@ -287,7 +302,7 @@ def test_graph_view_expands_a_node_on_click(
     with page.expect_response(lambda response: "/api/graph/paths" in response.url) as answer:
         page.click("#graph-path button")
     assert answer.value.status == 200
-    page.wait_for_function("document.getElementById('graph').dataset.paths === '1'")
+    _wait_until(page, "document.getElementById('graph').dataset.paths === '1'")
     marked = page.evaluate("document.getElementById('graph').cy.elements('.path').map((e) => e.id())")
     assert set(marked) >= {car, driver, others[0], "|".join(sorted([car, driver]))}
 
@@ -358,7 +373,7 @@ def test_upload_page_sends_a_folder_and_a_dropped_file_in_checked_chunks(
         }""",
         large,
     )
-    page.wait_for_function("document.querySelectorAll('#upload-list li').length === 3")
+    _wait_until(page, "document.querySelectorAll('#upload-list li').length === 3")
     page.fill("input[name=evidence]", f"PACOS-{mark}")
     page.click("#upload-form button[type=submit]")
     # Polled from here: Playwright runs a predicate with an arrow function through eval, which the CSP
