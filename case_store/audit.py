@@ -14,12 +14,14 @@ import csv
 import hashlib
 import io
 import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Engine, Index, String, Text, event, select, text
+from sqlalchemy import JSON, DateTime, Engine, Index, String, Text, event, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 GENESIS = "0" * 64
@@ -77,20 +79,38 @@ class AuditUnavailable(RuntimeError):
     """The log could not be written; the caller must refuse the consultation (fail closed)."""
 
 
+def _said(entry: Entry) -> dict[str, Any]:
+    """What the entry says, as both the stored row and the hashed form name it."""
+    return {
+        "action": entry.action,
+        "actor": entry.actor,
+        "unit": entry.unit,
+        "client": entry.client,
+        "justification": entry.justification,
+        "query": entry.query,
+        "details": entry.details,
+    }
+
+
+def _row(seq: int, at: datetime, entry: Entry, prev_hash: str, digest: str) -> dict[str, Any]:
+    return {
+        **_said(entry),
+        "seq": seq,
+        "at": at,
+        "subjects": " ".join(entry.subjects),
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+
+
 def _digest(seq: int, prev_hash: str, at: datetime, entry: Entry) -> str:
     canonical = json.dumps(
         {
             "seq": seq,
             "prev": prev_hash,
             "at": at.astimezone(UTC).isoformat(),
-            "action": entry.action,
-            "actor": entry.actor,
-            "unit": entry.unit,
-            "client": entry.client,
-            "justification": entry.justification,
-            "query": entry.query,
+            **_said(entry),
             "subjects": list(entry.subjects),
-            "details": entry.details,
         },
         sort_keys=True,
         ensure_ascii=False,
@@ -134,47 +154,57 @@ def prepare_audit_engine(engine: Engine) -> None:
             connection.exec_driver_sql(statement)
 
 
+_APPEND = insert(AuditEvent)  # built once: a search's event is the hottest write there is
+
+
 class AuditLog:
+    """Appends go straight to the table, one INSERT each, with the chain kept by the database itself:
+    the sequence number is unique, so of two appenders that read the same head only one can write
+    the next event; the other reads the head again and retries. The head this process wrote last is
+    its first guess, so a search's audit event costs one round trip (decision 24). A guess gone stale
+    (another process appended) costs a refused INSERT and one read, never a fork in the chain."""
+
+    ATTEMPTS = 50  # each refused attempt means another appender went ahead; only a storm exhausts it
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._appending = threading.Lock()
+        self._head: tuple[int, str] | None = None
+        # On PostgreSQL each INSERT is its own transaction (no BEGIN and COMMIT round trips); SQLite
+        # takes its write lock at BEGIN (prepare_audit_engine), so it keeps its transactions.
+        self._writer = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
 
     def append(self, entry: Entry) -> str:
         """Write one event and return its hash; raise AuditUnavailable if it cannot be written."""
         try:
-            with Session(self.engine) as session, session.begin():
-                if self.engine.dialect.name == "postgresql":
-                    # One appender at a time across processes: the chain has a single head.
-                    session.execute(text("SELECT pg_advisory_xact_lock(727274)"))
-                head = session.execute(
-                    select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-                ).first()
-                seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS)
-                at = datetime.now(UTC)
-                digest = _digest(seq, prev_hash, at, entry)
-                session.add(
-                    AuditEvent(
-                        seq=seq,
-                        at=at,
-                        action=entry.action,
-                        actor=entry.actor,
-                        unit=entry.unit,
-                        client=entry.client,
-                        justification=entry.justification,
-                        query=entry.query,
-                        subjects=" ".join(entry.subjects),
-                        details=entry.details,
-                        prev_hash=prev_hash,
-                        hash=digest,
-                    )
-                )
-            return digest
+            with self._appending:  # the threads of one process take turns rather than collide
+                for _ in range(self.ATTEMPTS):
+                    seq, prev_hash = self._head or self.head()
+                    at = datetime.now(UTC)
+                    digest = _digest(seq + 1, prev_hash, at, entry)
+                    try:
+                        with self._writer.begin() as connection:
+                            connection.execute(_APPEND, _row(seq + 1, at, entry, prev_hash, digest))
+                    except IntegrityError:
+                        self._head = self.head()
+                        if self._head[0] <= seq:  # no one went ahead: the event itself is refused
+                            raise
+                        continue  # another appender wrote event seq + 1: try after the new head
+                    self._head = (seq + 1, digest)
+                    return digest
         except Exception as exc:
+            self._head = None
             raise AuditUnavailable(f"the audit log could not be written: {exc}") from exc
+        raise AuditUnavailable(f"the audit log could not be written: {self.ATTEMPTS} appenders went first")
 
     def head(self) -> tuple[int, str]:
         """The newest event's sequence number and hash: what to record elsewhere as an anchor."""
-        with Session(self.engine) as session:
-            row = session.execute(
+        with self._writer.connect() as connection:
+            row = connection.execute(
                 select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
             ).first()
         return (row[0], row[1]) if row else (0, GENESIS)

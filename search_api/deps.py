@@ -11,6 +11,7 @@ from opensearchpy import OpenSearch
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.audit import AuditLog
+from case_store.db import single_read
 from case_store.users import UserError, entitlements
 from ingest.blobs import BlobStore
 from ingest.settings import Settings
@@ -85,7 +86,7 @@ def current_principal(request: Request, sessions: Sessions) -> Principal:
     username = request.session.get("user")
     if not username:
         raise NotAuthenticated()
-    with sessions() as session:
+    with single_read(sessions) as session:
         try:
             return entitlements(session, str(username))
         except UserError as exc:

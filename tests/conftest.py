@@ -185,6 +185,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _drop_postgres_database(name)
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, for what only a database server does."""
+    name = f"speurder_unit_{uuid.uuid4().hex[:10]}"
+    yield _postgres_database(name)
+    _drop_postgres_database(name)
+
+
 def wait_for_batch(client: TestClient, batch: str, timeout: float = 180) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,14 +12,16 @@ from sqlalchemy.exc import DBAPIError
 
 from case_store.audit import AuditEvent, AuditLog, AuditUnavailable, Entry, prepare_audit_engine
 from case_store.cases import create_case
-from case_store.db import create_schema, make_engine, make_sessionmaker, transaction
+from case_store.db import create_schema, make_engine, make_sessionmaker, single_read, transaction
 from case_store.users import (
     MAX_FAILED_LOGINS,
     UserError,
     add_user,
     authenticate,
     entitlements,
+    get_user,
     grant_register,
+    grant_unit_register,
     revoke_register,
 )
 
@@ -75,6 +79,81 @@ def test_audit_fails_closed_when_it_cannot_write() -> None:
     log = AuditLog(engine)
     with pytest.raises(AuditUnavailable):
         log.append(Entry("consultation.search", "jan", "PZ Gent"))
+
+
+def test_audit_appenders_in_several_processes_keep_one_chain(database_url: str) -> None:
+    """Each log stands for a process with its own guess of the head; threads append at once through
+    all of them. The database's unique sequence lets exactly one event follow each event."""
+    engines = [make_engine(database_url) for _ in range(3)]
+    prepare_audit_engine(engines[0])
+    logs = [AuditLog(engine) for engine in engines]
+    per_thread, threads = 15, 6
+
+    def work(number: int) -> list[str]:
+        log = logs[number % len(logs)]
+        return [
+            log.append(Entry("consultation.search", f"agent-{number}", "PZ Gent", query=f"vraag {i}"))
+            for i in range(per_thread)
+        ]
+
+    with ThreadPoolExecutor(threads) as pool:
+        hashes = [digest for written in pool.map(work, range(threads)) for digest in written]
+    assert len(set(hashes)) == per_thread * threads
+    assert logs[0].verify_chain() is None
+    assert logs[1].head()[0] == per_thread * threads
+    assert sorted(event.seq for event in logs[2].events(limit=1000)) == list(
+        range(1, per_thread * threads + 1)
+    )
+    # An event the table refuses for itself is not taken for a lost race and retried.
+    with pytest.raises(AuditUnavailable):
+        logs[0].append(Entry("consultation.search", None, "PZ Gent"))  # type: ignore[arg-type]
+    assert logs[0].head()[0] == per_thread * threads
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_switched_off_account_has_no_entitlements(database_url: str) -> None:
+    engine = make_engine(database_url)
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        add_user(session, "els", PASSWORD, role="investigator", unit="PZ Gent", clearance=2)
+        grant_register(session, "els", "islp")
+        grant_unit_register(session, "PZ Gent", "anpr")
+    with single_read(sessions) as session:
+        rights = entitlements(session, "els")
+    assert (rights.role, rights.unit, rights.clearance) == ("investigator", "PZ Gent", 2)
+    assert rights.registers == {"islp", "anpr"} and rights.case_numbers == frozenset()
+    with transaction(sessions) as session:
+        get_user(session, "els").active = False
+    with single_read(sessions) as session, pytest.raises(UserError, match="no active user"):
+        entitlements(session, "els")
+    engine.dispose()
+
+
+def test_a_connection_the_server_ended_is_replaced_unnoticed(postgres_url: str) -> None:
+    """PostgreSQL restarted, or an administrator ended a session: the next request gets a fresh
+    connection instead of an error, without the pool pinging before every use."""
+    engine = make_engine(postgres_url)
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        add_user(session, "piet", PASSWORD, role="investigator", unit="PZ Gent")
+    engine.dispose()  # from here the pool holds one connection: the one the administrator ends
+    with single_read(sessions) as session:
+        victim = session.scalar(text("SELECT pg_backend_pid()"))
+    administrator = make_engine(postgres_url)
+    with administrator.execution_options(isolation_level="AUTOCOMMIT").connect() as other:
+        assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+        deadline = time.monotonic() + 10
+        while other.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": victim}):
+            assert time.monotonic() < deadline, "the backend did not end"
+            time.sleep(0.05)
+    administrator.dispose()
+    with single_read(sessions) as session:
+        assert entitlements(session, "piet").unit == "PZ Gent"
+        assert session.scalar(text("SELECT pg_backend_pid()")) != victim
+    engine.dispose()
 
 
 def test_grants_expire_and_revoke(database_url: str) -> None:
