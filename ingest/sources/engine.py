@@ -160,20 +160,27 @@ def _leaves(raw: Any, label: str) -> list[Any]:
 def _template(template: str, where: str, csv: bool) -> Read:
     """A template filled from the row: None when every placeholder is empty."""
     parts = _PLACEHOLDER.split(template)  # literal, path, literal, path, …, literal
-    literals = parts[0::2]
-    readers = [_reader(path, csv) for path in parts[1::2]]
+    first = parts[0]
+    # Each placeholder's reader with the literal that follows it.
+    steps = [(_reader(path, csv), literal) for path, literal in zip(parts[1::2], parts[2::2], strict=True)]
 
     def render(data: Any) -> str | None:
         filled = False
-        pieces = [literals[0]]
-        for read, literal in zip(readers, literals[1:], strict=True):
+        pieces = [first]
+        for read, literal in steps:
             raw = read(data)
-            if raw is None or isinstance(raw, _GROUPS):
+            if isinstance(raw, str):  # the common case, first
+                text = raw.strip()
+            elif raw is None:
+                text = ""
+            elif isinstance(raw, _GROUPS):
                 text = ", ".join(v for v in (str(v).strip() for v in _leaves(raw, where)) if v)
             else:
                 text = str(raw).strip()
-            filled = filled or bool(text)
-            pieces += [text, literal]
+            if text:
+                filled = True
+            pieces.append(text)
+            pieces.append(literal)
         return " ".join("".join(pieces).split()) if filled else None
 
     return render
@@ -306,30 +313,82 @@ def _compile_values(spec: ValueSpec, where: str, steps: list[Step], csv: bool) -
                 out.append(result)
         return out or empty()
 
-    def one(data: Any, warnings: list[str]) -> Any:
-        raw = data.get(key) if key is not None and type(data) is dict else source(data)
-        if raw is None:
-            found = empty()
-        elif split is not None or isinstance(raw, _GROUPS):
-            found = values(data, warnings)
-        else:
-            if isinstance(raw, str):
-                raw = raw.strip()
-            try:
-                result = raw if convert is None or raw == "" else convert(raw)
-            except TransformError as exc:
-                if not drop:
-                    raise RowError(f"{where}: {exc}") from exc
-                warnings.append(f"{where}: {exc}; value left out")
-                result = None
-            if result is not None and result != "":
-                return result
-            found = empty()
+    def only(found: list[Any]) -> Any:
         if len(found) > 1:
             raise RowError(f"{where}: {len(found)} values where one is expected")
         return found[0] if found else None
 
-    return values, one
+    def nothing() -> None:
+        return None
+
+    def default_or_error() -> Any:
+        return only(empty())
+
+    # What an empty value gives, worked out now: nothing, or the default (a row error if required).
+    absent = nothing if defaults is None and not required else default_or_error
+
+    def settle(raw: Any, data: Any, warnings: list[str]) -> Any:
+        """The one value a raw (not None) value of the row gives."""
+        if isinstance(raw, str):
+            raw = raw.strip()
+            if not raw:
+                return absent()
+        elif split is not None or isinstance(raw, _GROUPS):
+            return only(values(data, warnings))
+        if convert is None:
+            return raw  # a stripped text that is not empty, or a scalar of the row's own
+        try:
+            result = convert(raw)
+        except TransformError as exc:
+            if not drop:
+                raise RowError(f"{where}: {exc}") from exc
+            warnings.append(f"{where}: {exc}; value left out")
+            return absent()
+        return result if result is not None and result != "" else absent()
+
+    if split is not None:  # a text split into parts: always the long way
+
+        def one(data: Any, warnings: list[str]) -> Any:
+            raw = source(data)
+            return absent() if raw is None else only(values(data, warnings))
+
+    elif key is not None and convert is None:  # a text kept as it is: most fields of most rows
+
+        def one(data: Any, warnings: list[str]) -> Any:
+            raw = data.get(key) if type(data) is dict else source(data)
+            if type(raw) is str:
+                raw = raw.strip()
+                return raw if raw else absent()
+            return absent() if raw is None else settle(raw, data, warnings)
+
+    elif key is not None:
+
+        def one(data: Any, warnings: list[str]) -> Any:
+            raw = data.get(key) if type(data) is dict else source(data)
+            return absent() if raw is None else settle(raw, data, warnings)
+
+    else:
+
+        def one(data: Any, warnings: list[str]) -> Any:
+            raw = source(data)
+            return absent() if raw is None else settle(raw, data, warnings)
+
+    return values, _constant_one(spec, one) or one
+
+
+def _constant_one(spec: ValueSpec, one: One) -> One | None:
+    """A constant's one value, worked out once: what a row holds cannot change it. Only a plain value
+    that comes out without a warning or an error is kept (a rejected map key raises for every row)."""
+    if not spec.constant:
+        return None
+    warnings: list[str] = []
+    try:
+        value = one(None, warnings)
+    except RowError:
+        return None
+    if warnings or not isinstance(value, str | int | float | bool):
+        return None
+    return lambda data, warnings: value
 
 
 # -- compiling an object spec ----------------------------------------------------------------------
@@ -366,46 +425,69 @@ def compile_object(
     return plan
 
 
+def _many(readers: list[Values]) -> Callable[[Any, list[str]], list[Any] | None]:
+    """A list field's values from all its sources, each once, in order; None when there are none."""
+    if len(readers) == 1:
+        (read,) = readers
+
+        def one_source(data: Any, warnings: list[str]) -> list[Any] | None:
+            found = read(data, warnings)
+            return list(dict.fromkeys(found)) if found else None
+
+        return one_source
+
+    def sources(data: Any, warnings: list[str]) -> list[Any] | None:
+        found = [v for read in readers for v in read(data, warnings)]
+        return list(dict.fromkeys(found)) if found else None
+
+    return sources
+
+
+def _list_of(plans: list[ObjectPlan]) -> Callable[[Any, list[str]], list[dict[str, Any]] | None]:
+    """A list of objects from all its item specs; None when there are none."""
+    if len(plans) == 1 and plans[0].each is None and not plans[0].aliases:
+        build = plans[0].build  # one object from the row itself (`vehicles: [{plate: …}]`): the common case
+
+        def single(data: Any, warnings: list[str]) -> list[dict[str, Any]] | None:
+            built = build(data, warnings)
+            return None if built is None else [built]
+
+        return single
+    items_of = [plan.items for plan in plans]
+
+    def items(data: Any, warnings: list[str]) -> list[dict[str, Any]] | None:
+        return [item for items in items_of for item in items(data, warnings)] or None
+
+    return items
+
+
 def _compile_build(plan: ObjectPlan, top: bool) -> Build:
-    fields = [
-        (
-            name,
-            plans[0].many,
-            [value_plan.values for value_plan in plans],
-            plans[0].one,
-            all(value_plan.spec.constant for value_plan in plans),
-        )
-        for name, plans in plan.values.items()
-    ]
-    objects = [(name, sub.build) for name, sub in plan.objects.items()]
-    lists = [(name, [item.items for item in items]) for name, items in plan.lists.items()]
+    # One getter per field, in the order the fields are checked (so a row's first error is always the
+    # same one), each giving the field's value or None; and whether a value of it makes the object
+    # something (a constant alone does not: it would make an object of every row).
+    fields: list[tuple[str, Callable[[Any, list[str]], Any], bool]] = []
+    for name, plans in plan.values.items():
+        many, constant = plans[0].many, all(value_plan.spec.constant for value_plan in plans)
+        get = _many([value_plan.values for value_plan in plans]) if many else plans[0].one
+        fields.append((name, get, not constant))
+    fields += [(name, sub.build, True) for name, sub in plan.objects.items()]
+    fields += [(name, _list_of(items), True) for name, items in plan.lists.items()]
     label, required = plan.label, plan.required
 
     def build(data: Any, warnings: list[str]) -> dict[str, Any] | None:
         out: dict[str, Any] = {}
         content = top
-        for name, many, readers, one, constant in fields:
-            if many:
-                found = [v for read in readers for v in read(data, warnings)]
-                value: Any = list(dict.fromkeys(found)) if found else None
-            else:
-                value = one(data, warnings)
+        for name, get, counts in fields:
+            value = get(data, warnings)
             if value is not None:
                 out[name] = value
-                content = content or not constant
-        for name, sub in objects:
-            item = sub(data, warnings)
-            if item is not None:
-                out[name], content = item, True
-        for name, item_lists in lists:
-            items = [item for items_of in item_lists for item in items_of(data, warnings)]
-            if items:
-                out[name], content = items, True
+                content = content or counts
         if not content:
             return None
-        missing = [name for name in required if name not in out]
-        if missing:
-            raise RowError(f"{label}: {', '.join(missing)} empty, but other fields are given")
+        for name in required:
+            if name not in out:
+                missing = [name for name in required if name not in out]
+                raise RowError(f"{label}: {', '.join(missing)} empty, but other fields are given")
         return out
 
     return build
@@ -468,6 +550,7 @@ class Engine:
         # A register's free texts repeat too ("Wagen verdwenen van oprit."): scan each text once.
         self._mentions = memoised(_mentions, size=1 << 12)
         self._language = memoised(detect_language, size=1 << 12)
+        self._collect_identifiers = _identifier_collector(Record)  # a document's identifiers, into a set
 
     def paths(self) -> set[str]:
         """Every source path the mapping reads (a CSV header must have them all)."""
@@ -543,20 +626,20 @@ class Engine:
             if document.get("language") is None:
                 document["language"] = self._language(text)
         identifiers: set[str] = set()
-        _collect_identifiers(document, Record, identifiers)
+        self._collect_identifiers(document, identifiers)
         document["identifiers"] = sorted(identifiers)
-        names = [item.get("name") for key in ("persons", "organisations") for item in document.get(key, ())]
-        document["names"] = list(dict.fromkeys(name for name in names if isinstance(name, str)))
+        persons, organisations = document.get("persons", ()), document.get("organisations", ())
+        if persons or organisations:
+            names = [item.get("name") for part in (persons, organisations) for item in part]
+            document["names"] = list(dict.fromkeys(name for name in names if isinstance(name, str)))
+        else:
+            document["names"] = []
         # Entity ids: of the record's persons, organisations, vehicles, phones and accounts, then of the
         # identifiers its text names. A phone in another field (a 101 call's caller) is in `identifiers`,
         # in E.164: the one identifier form that starts with "+".
-        phones = [*document.get("phones", ()), *(value for value in identifiers if value[:1] == "+")]
+        phones = [*document.get("phones", ()), *[value for value in identifiers if value[:1] == "+"]]
         found = record_entity_ids(
-            document.get("persons", ()),
-            document.get("organisations", ()),
-            document.get("vehicles", ()),
-            phones,
-            document.get("ibans", ()),
+            persons, organisations, document.get("vehicles", ()), phones, document.get("ibans", ())
         )
         mentions = document.get("mentions")
         if mentions:
@@ -590,19 +673,33 @@ def _identifier_fields(model: type[BaseModel]) -> tuple[tuple[str, type[BaseMode
     return tuple(found)
 
 
-def _collect_identifiers(document: dict[str, Any], model: type[BaseModel], into: set[str]) -> None:
-    """Every value of an identifier-typed field of a document, wherever it sits."""
-    for key, sub in _identifier_fields(model):
-        value = document.get(key)
-        if value is None:
-            continue
-        values = value if isinstance(value, list) else (value,)
-        if sub is None:
-            into.update(str(item) for item in values if item)
-            continue
-        for item in values:
-            if isinstance(item, dict):
-                _collect_identifiers(item, sub, into)
+@cache
+def _identifier_collector(model: type[BaseModel]) -> Callable[[dict[str, Any], set[str]], None]:
+    """What adds every value of an identifier-typed field of a document of `model`, wherever it sits, to
+    a set. The walk is worked out once per model (the sub-models' collectors bound): a row's document is
+    then read only at the keys that can hold an identifier."""
+    steps = [
+        (key, None if sub is None else _identifier_collector(sub)) for key, sub in _identifier_fields(model)
+    ]
+
+    def collect(document: dict[str, Any], into: set[str]) -> None:
+        for key, sub in steps:
+            value = document.get(key)
+            if not value:  # None, or an empty list: most identifier fields of a record are
+                continue
+            if sub is None:
+                if isinstance(value, list):
+                    into.update([str(item) for item in value if item])
+                else:
+                    into.add(str(value))
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        sub(item, into)
+            elif isinstance(value, dict):
+                sub(value, into)
+
+    return collect
 
 
 def _step(node: Any, step: str) -> Any:

@@ -117,6 +117,9 @@ _BELGIAN = re.compile(
 _COMPACT = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})?)?")
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _parse_moment(value: str, format: str | None) -> datetime | date:
     text = value.strip()
     if format:
@@ -126,6 +129,10 @@ def _parse_moment(value: str, format: str | None) -> datetime | date:
             raise TransformError(f"{value!r} does not match the format {format!r}") from exc
         has_time = any(code in format for code in ("%H", "%I", "%M", "%S"))
         return parsed if has_time else parsed.date()
+    if text[4:5] == "-" and text[:4].isdigit():
+        # Four digits and a dash open neither a Belgian nor a compact date: straight to ISO (most
+        # machine exports write their moments so, one per row).
+        return _parse_iso(value, text)
     match = _BELGIAN.fullmatch(text) or _COMPACT.fullmatch(text)
     if match:
         parts = match.groupdict()
@@ -139,8 +146,12 @@ def _parse_moment(value: str, format: str | None) -> datetime | date:
         except ValueError as exc:
             raise TransformError(f"{value!r} is not a date: {exc}") from exc
         return datetime.combine(day, moment)
+    return _parse_iso(value, text)
+
+
+def _parse_iso(value: str, text: str) -> datetime | date:
     try:  # ISO 8601: 2026-11-03, 2026-11-03T14:20:00+01:00, 2026-11-03 14:20Z
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if len(text) == 10 and _ISO_DAY.fullmatch(text):  # a day alone; a moment is longer
             return date.fromisoformat(text)
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
