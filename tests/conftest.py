@@ -174,23 +174,20 @@ def login(client: TestClient, username: str = "rechercheur", password: str = PAS
     return str(client.get("/search").context["csrf_token"])  # type: ignore[attr-defined]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database on each engine the product supports."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
-        return
-    name = f"speurder_unit_{uuid.uuid4().hex[:10]}"
-    yield _postgres_database(name)
-    _drop_postgres_database(name)
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database, for what only a database server does."""
     name = f"speurder_unit_{uuid.uuid4().hex[:10]}"
     yield _postgres_database(name)
     _drop_postgres_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each engine the product supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 def wait_for_batch(client: TestClient, batch: str, timeout: float = 180) -> dict[str, Any]:
