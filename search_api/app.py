@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from case_store.audit import AuditLog, AuditUnavailable, prepare_audit_engine
 from case_store.db import create_schema, make_engine, make_sessionmaker
+from case_store.users import EntitlementReader
 from ingest.blobs import make_blob_store
 from ingest.celery_app import make_celery
 from ingest.index.admin import ensure_indices
@@ -81,6 +82,8 @@ def create_app(settings: Settings) -> FastAPI:
         prepare_audit_engine(audit_engine)
         app.state.settings = settings
         app.state.sessions = make_sessionmaker(engine)
+        app.state.principals = EntitlementReader(settings.resolved_database_url, app.state.sessions)
+        await app.state.principals.open()
         app.state.audit = AuditLog(audit_engine)
         app.state.search = make_search_client(settings)
         ensure_indices(app.state.search, settings.index_prefix)
@@ -90,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         close_connectors(app.state.requisition_connectors)
         app.state.search.close()
+        await app.state.principals.close()
         engine.dispose()
         audit_engine.dispose()
 

@@ -408,7 +408,13 @@ def web() -> None:
     from search_api.app import create_app
 
     settings = _settings()
-    uvicorn.run(create_app(settings), host=settings.web_host, port=settings.web_port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.web_host,
+        port=settings.web_port,
+        http="httptools",
+        log_level="info",
+    )
 
 
 from search_api.commands.demo import demo_command  # noqa: E402 - each command in its own module

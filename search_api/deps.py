@@ -11,8 +11,7 @@ from opensearchpy import OpenSearch
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.audit import AuditLog
-from case_store.db import single_read
-from case_store.users import UserError, entitlements
+from case_store.users import EntitlementReader, UserError
 from ingest.blobs import BlobStore
 from ingest.settings import Settings
 from search_api.access import Principal
@@ -82,16 +81,17 @@ async def require_csrf(request: Request) -> None:
         raise CsrfRejected()
 
 
-def current_principal(request: Request, sessions: Sessions) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    """The signed-in user's entitlements as of this request (a coroutine: see EntitlementReader)."""
     username = request.session.get("user")
     if not username:
         raise NotAuthenticated()
-    with single_read(sessions) as session:
-        try:
-            return entitlements(session, str(username))
-        except UserError as exc:
-            request.session.clear()
-            raise NotAuthenticated() from exc
+    reader: EntitlementReader = request.app.state.principals
+    try:
+        return await reader.read(str(username))
+    except UserError as exc:
+        request.session.clear()
+        raise NotAuthenticated() from exc
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

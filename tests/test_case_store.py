@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, delete, inspect, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.audit import AuditEvent, AuditLog, AuditUnavailable, Entry, prepare_audit_engine
 from case_store.cases import create_case
 from case_store.db import create_schema, make_engine, make_sessionmaker, single_read, transaction
 from case_store.users import (
     MAX_FAILED_LOGINS,
+    EntitlementReader,
+    Entitlements,
     UserError,
     add_user,
     authenticate,
@@ -112,6 +117,26 @@ def test_audit_appenders_in_several_processes_keep_one_chain(database_url: str) 
         engine.dispose()
 
 
+def read_in_web_process(database_url: str, sessions: sessionmaker[Session], *usernames: str) -> list[Any]:
+    """Each user's entitlements as the web process reads them (EntitlementReader), or the error."""
+
+    async def read() -> list[Any]:
+        reader = EntitlementReader(database_url, sessions)
+        await reader.open()
+        answers: list[Any] = []
+        try:
+            for username in usernames:
+                try:
+                    answers.append(await reader.read(username))
+                except UserError as exc:
+                    answers.append(exc)
+        finally:
+            await reader.close()
+        return answers
+
+    return asyncio.run(read())
+
+
 def test_a_switched_off_account_has_no_entitlements(database_url: str) -> None:
     engine = make_engine(database_url)
     create_schema(engine)
@@ -120,15 +145,32 @@ def test_a_switched_off_account_has_no_entitlements(database_url: str) -> None:
         add_user(session, "els", PASSWORD, role="investigator", unit="PZ Gent", clearance=2)
         grant_register(session, "els", "islp")
         grant_unit_register(session, "PZ Gent", "anpr")
+        grant_register(session, "els", "ang", expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        create_case(session, "C-9", "Diefstal Gent", created_by="els")
     with single_read(sessions) as session:
         rights = entitlements(session, "els")
     assert (rights.role, rights.unit, rights.clearance) == ("investigator", "PZ Gent", 2)
-    assert rights.registers == {"islp", "anpr"} and rights.case_numbers == frozenset()
+    assert rights.registers == {"islp", "anpr"} and rights.case_numbers == {"C-9"}
+    # The web process reads the same statement its own way (asynchronously on PostgreSQL).
+    assert read_in_web_process(database_url, sessions, "els") == [rights]
     with transaction(sessions) as session:
         get_user(session, "els").active = False
     with single_read(sessions) as session, pytest.raises(UserError, match="no active user"):
         entitlements(session, "els")
+    [refused] = read_in_web_process(database_url, sessions, "els")
+    assert isinstance(refused, UserError) and "no active user" in str(refused)
     engine.dispose()
+
+
+def end_backend(postgres_url: str, victim: int) -> None:
+    administrator = make_engine(postgres_url)
+    with administrator.execution_options(isolation_level="AUTOCOMMIT").connect() as other:
+        assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+        deadline = time.monotonic() + 10
+        while other.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": victim}):
+            assert time.monotonic() < deadline, "the backend did not end"
+            time.sleep(0.05)
+    administrator.dispose()
 
 
 def test_a_connection_the_server_ended_is_replaced_unnoticed(postgres_url: str) -> None:
@@ -142,17 +184,38 @@ def test_a_connection_the_server_ended_is_replaced_unnoticed(postgres_url: str) 
     engine.dispose()  # from here the pool holds one connection: the one the administrator ends
     with single_read(sessions) as session:
         victim = session.scalar(text("SELECT pg_backend_pid()"))
-    administrator = make_engine(postgres_url)
-    with administrator.execution_options(isolation_level="AUTOCOMMIT").connect() as other:
-        assert other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
-        deadline = time.monotonic() + 10
-        while other.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": victim}):
-            assert time.monotonic() < deadline, "the backend did not end"
-            time.sleep(0.05)
-    administrator.dispose()
+    end_backend(postgres_url, victim)
     with single_read(sessions) as session:
         assert entitlements(session, "piet").unit == "PZ Gent"
         assert session.scalar(text("SELECT pg_backend_pid()")) != victim
+    engine.dispose()
+
+
+def test_the_web_process_reader_survives_an_ended_connection(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        add_user(session, "piet", PASSWORD, role="investigator", unit="PZ Gent")
+
+    async def read_across_an_ending() -> tuple[Entitlements, Entitlements, set[int]]:
+        reader = EntitlementReader(postgres_url, sessions, max_connections=1)
+        await reader.open()
+        try:
+            before = await reader.read("piet")
+            async with reader._pool.connection() as connection:  # type: ignore[union-attr]
+                victim = (await (await connection.execute("SELECT pg_backend_pid()")).fetchone())[0]  # type: ignore[index]
+            await asyncio.to_thread(end_backend, postgres_url, victim)
+            after = await reader.read("piet")
+            async with reader._pool.connection() as connection:  # type: ignore[union-attr]
+                now = (await (await connection.execute("SELECT pg_backend_pid()")).fetchone())[0]  # type: ignore[index]
+            return before, after, {victim, now}
+        finally:
+            await reader.close()
+
+    before, after, backends = asyncio.run(read_across_an_ending())
+    assert before == after and after.unit == "PZ Gent"
+    assert len(backends) == 2  # the one connection of the pool was replaced
     engine.dispose()
 
 
