@@ -15,9 +15,9 @@ which fills only what the model left empty.
 from __future__ import annotations
 
 import csv
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +125,33 @@ def _entity(ent: Span, offset: int) -> Entity:
     )
 
 
-@cache
+_PIPELINES: dict[str, Language] = {}
+# A worker process builds its pipelines ahead of its first task (`warm`) on a thread of its own: a task
+# that needs one meanwhile waits for that build rather than starting a second one (and a second Frog).
+_BUILDING = threading.Lock()
+
+
 def pipeline(language: str) -> Language:
     """The spaCy pipeline of a language (nl, fr, de, en; anything else gets the rules alone), built once."""
+    key = language if language in LANGUAGES else "xx"
+    nlp = _PIPELINES.get(key)
+    if nlp is None:
+        with _BUILDING:
+            nlp = _PIPELINES.get(key)
+            if nlp is None:
+                nlp = _PIPELINES[key] = _build(key)
+    return nlp
+
+
+def warm(languages: Iterable[str] = LANGUAGES) -> None:
+    """Build each language's pipeline (Frog started) and the language detector now, not on a first
+    document: the French model and the gazetteers take seconds of CPU, Frog several seconds to load."""
+    detect_language("Jan Peeters woont in Gent. Marie Dupont habite à Liège. Hans Müller wohnt in Eupen.")
+    for language in languages:
+        pipeline(language)
+
+
+def _build(language: str) -> Language:
     nlp: Language
     if language == "fr":
         nlp = spacy.load(FRENCH_MODEL, exclude=FRENCH_EXCLUDE)

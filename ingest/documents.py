@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import NotFoundError
-from sqlalchemy import select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.db import transaction
@@ -282,15 +282,14 @@ class DocumentPipeline:
         record: str | None = None,
         note: str | None = None,
     ) -> None:
+        # One UPDATE, no read first: the ledger's last step of every file.
         with transaction(self.sessions) as session:
-            upload = session.get(Upload, upload_id)
-            if upload is None:
-                return
-            upload.status = status
-            upload.error = error
-            upload.note = note
-            upload.record_id = record
-            upload.agent = AGENT
+            session.execute(
+                update(Upload)
+                .where(Upload.id == upload_id)
+                .values(status=status, error=error, note=note, record_id=record, agent=AGENT)
+                .execution_options(synchronize_session=False)
+            )
 
     def fail(self, upload_id: int, reason: str) -> None:
         """Quarantine a file with its reason, and index it as failed so it is found by name."""
@@ -326,6 +325,12 @@ class DocumentPipeline:
 
     def start(self, upload_id: int) -> Upload | None:
         """Claim one delivery of the task; None when there is nothing (more) to do."""
+        claimed = self._claim(upload_id)
+        return claimed[0] if claimed else None
+
+    def _claim(self, upload_id: int) -> tuple[Upload, list[str], bool] | None:
+        """Claim one delivery, and in the same transaction read what `process` needs of the ledger: every
+        path of this content, and whether another entry with it says its record is in the index."""
         with transaction(self.sessions) as session:
             upload = session.get(Upload, upload_id)
             if upload is None or upload.status in FINAL_STATES:
@@ -337,26 +342,29 @@ class DocumentPipeline:
                 upload.status = "processing"
                 session.flush()
                 session.expunge(upload)
-                return upload
+                paths = self._paths_in(session, upload.sha256)
+                settled = session.scalars(self._settled_query(upload)).first() is not None
+                return upload, paths, settled
         self.fail(upload_id, f"quarantined: processing did not finish in {MAX_DELIVERIES} attempts")
         log.warning("upload %s (%s) quarantined", upload_id, quarantined)
         return None
 
+    @staticmethod
+    def _paths_in(session: Session, sha256: str) -> list[str]:
+        return sorted(set(session.scalars(select(Upload.path).where(Upload.sha256 == sha256))))
+
+    @staticmethod
+    def _settled_query(upload: Upload) -> Select[Any]:
+        """Another ledger entry with the same content that says its record is in the index."""
+        return select(Upload.id).where(
+            Upload.sha256 == upload.sha256,
+            Upload.id != upload.id,
+            Upload.status.in_(SETTLED_WITH_RECORD),
+        )
+
     def _paths_of(self, sha256: str) -> list[str]:
         with self.sessions() as session:
-            return sorted(set(session.scalars(select(Upload.path).where(Upload.sha256 == sha256))))
-
-    def _settled_copy(self, upload: Upload) -> bool:
-        """Did another ledger entry with the same content already put its record in the index?"""
-        with self.sessions() as session:
-            other = session.scalars(
-                select(Upload.id).where(
-                    Upload.sha256 == upload.sha256,
-                    Upload.id != upload.id,
-                    Upload.status.in_(SETTLED_WITH_RECORD),
-                )
-            ).first()
-        return other is not None and self._indexed_already(upload.sha256)
+            return self._paths_in(session, sha256)
 
     def _indexed_already(self, record_key: str) -> bool:
         try:
@@ -398,14 +406,14 @@ class DocumentPipeline:
 
     def process(self, upload_id: int) -> str | None:
         """Take one upload to a final ledger state and return that state."""
-        upload = self.start(upload_id)
-        if upload is None:
+        claimed = self._claim(upload_id)
+        if claimed is None:
             return None
+        upload, paths, settled_in_ledger = claimed
         record_key = upload.sha256
-        paths = self._paths_of(upload.sha256)
         # Asked of the ledger, not only the index: a delivery repeated after a crash finds its own
         # record in the index and must still end `indexed`, not `duplicate` of itself.
-        if self._settled_copy(upload):
+        if settled_in_ledger and self._indexed_already(record_key):
             # The same content was indexed from another upload: one record, every path kept.
             self.search.update(
                 index=write_alias(self.settings.index_prefix, "document"),

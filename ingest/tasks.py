@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import worker_process_init
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 
 from case_store.db import make_engine, make_sessionmaker
+from enrichers.ner import warm as warm_ner
 from ingest.blobs import make_blob_store
 from ingest.documents import DocumentPipeline
 from ingest.index.client import make_search_client
 from ingest.settings import Settings
 from ingest.tika import ExtractionUnavailable
+
+log = logging.getLogger(__name__)
 
 PROCESS_DOCUMENT = "speurder.documents.process"
 RETRY_LIMIT = 4
@@ -33,7 +39,24 @@ def pipeline_of(app: Celery) -> DocumentPipeline:
     return existing
 
 
+def _warm_models() -> None:
+    try:
+        warm_ner()
+    except Exception:
+        log.exception("NER models not loaded ahead of the first task; the first document loads them")
+
+
+def _warm_in_background(**_: Any) -> None:
+    """A new pool process loads Frog, the spaCy pipelines and the language detector while it waits for its
+    first task, rather than in the middle of its first Dutch and first French document (seconds each). A
+    task that needs a pipeline meanwhile waits for that build (`enrichers.ner.pipeline`)."""
+    threading.Thread(target=_warm_models, name="speurder-warm", daemon=True).start()
+
+
 def register(app: Celery) -> None:
+    # Pool processes only (after the fork): the worker's main process never parses a document.
+    worker_process_init.connect(_warm_in_background, weak=False, dispatch_uid="speurder-warm-models")
+
     @app.task(name=PROCESS_DOCUMENT, bind=True, max_retries=RETRY_LIMIT, ignore_result=True)
     def process_document(self: Task, upload_id: int) -> Any:
         pipeline = pipeline_of(self.app)
