@@ -59,7 +59,7 @@ from case_store.models import FINAL_STATES, Upload
 from enrichers.language import detect_language
 from ingest.archives import ChildLimits
 from ingest.blobs import BlobStore, S3BlobStore, make_blob_store
-from ingest.celery_app import make_celery
+from ingest.celery_app import default_worker_processes, make_celery
 from ingest.documents import NER_MAX_CHARS, accept_upload
 from ingest.index.admin import drop_all, ensure_indices, write_alias
 from ingest.index.client import make_search_client
@@ -75,7 +75,7 @@ CLASSES = (BORN_DIGITAL, SCANNED)
 # in about three, and scans are the pipeline arm's and the Tika arm's time.
 FULL = {BORN_DIGITAL: 100, SCANNED: 24}
 QUICK = {BORN_DIGITAL: 2, SCANNED: 2}
-CONCURRENCY = 2  # the worker's processes, as `speurder worker` starts by default
+CONCURRENCY = default_worker_processes()  # the worker's processes, as `speurder worker` starts by default
 STAGES = ("tika", "ner", "bulk")
 PDF_FORMATS = ("pdf", "scan.pdf")
 WAIT_SECONDS = 3600
@@ -674,7 +674,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--born-digital", type=int, help=f"born-digital files ({FULL[BORN_DIGITAL]})")
     parser.add_argument("--scanned", type=int, help=f"scanned files ({FULL[SCANNED]})")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (3; quick: 2)")
-    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="worker processes (2)")
+    parser.add_argument(
+        "--concurrency", type=int, default=CONCURRENCY, help=f"worker processes ({CONCURRENCY})"
+    )
     parser.add_argument("--profile", choices=["production", "embedded"], default="production")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, help="the JSON file (bench/results/b2.json, b2-quick.json)")

@@ -385,7 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK} files, one-page scans")
     parser.add_argument("--files", type=int, help=f"files ({FULL:,})")
     parser.add_argument("--clients", type=int, default=CLIENTS, help=f"client threads ({CLIENTS})")
-    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="worker processes (2)")
+    parser.add_argument(
+        "--concurrency", type=int, default=CONCURRENCY, help=f"worker processes ({CONCURRENCY})"
+    )
     parser.add_argument("--profile", choices=["production", "embedded"], default="production")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--b2", type=Path, help="B2's figures (results/b2.json, else b2-quick.json)")

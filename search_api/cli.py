@@ -391,11 +391,14 @@ def upload(
 # -- processes -------------------------------------------------------------------------------------
 @app.command()
 def worker(
-    concurrency: Annotated[int, typer.Option(help="Worker processes")] = 2,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Worker processes [default: one more than the cores]")
+    ] = None,
 ) -> None:
     """Run a Celery worker that takes uploads to their final state."""
-    from ingest.celery_app import make_celery
+    from ingest.celery_app import default_worker_processes, make_celery
 
+    concurrency = concurrency or default_worker_processes()
     celery = make_celery(_settings())
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--without-gossip"])
 
