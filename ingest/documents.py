@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import NotFoundError
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.db import transaction
@@ -323,14 +323,10 @@ class DocumentPipeline:
                 upload.status = "received"
                 upload.attempts = max(0, upload.attempts - 1)
 
-    def start(self, upload_id: int) -> Upload | None:
-        """Claim one delivery of the task; None when there is nothing (more) to do."""
-        claimed = self._claim(upload_id)
-        return claimed[0] if claimed else None
-
     def _claim(self, upload_id: int) -> tuple[Upload, list[str], bool] | None:
-        """Claim one delivery, and in the same transaction read what `process` needs of the ledger: every
-        path of this content, and whether another entry with it says its record is in the index."""
+        """Claim one delivery of the task (None when there is nothing, or nothing more, to do), and in the
+        same transaction read what `process` needs of the ledger: every path of this content, and whether
+        another entry with it says its record is in the index."""
         with transaction(self.sessions) as session:
             upload = session.get(Upload, upload_id)
             if upload is None or upload.status in FINAL_STATES:
@@ -343,8 +339,12 @@ class DocumentPipeline:
                 session.flush()
                 session.expunge(upload)
                 paths = self._paths_in(session, upload.sha256)
-                settled = session.scalars(self._settled_query(upload)).first() is not None
-                return upload, paths, settled
+                settled_copy = select(Upload.id).where(
+                    Upload.sha256 == upload.sha256,
+                    Upload.id != upload.id,
+                    Upload.status.in_(SETTLED_WITH_RECORD),
+                )
+                return upload, paths, session.scalars(settled_copy).first() is not None
         self.fail(upload_id, f"quarantined: processing did not finish in {MAX_DELIVERIES} attempts")
         log.warning("upload %s (%s) quarantined", upload_id, quarantined)
         return None
@@ -352,15 +352,6 @@ class DocumentPipeline:
     @staticmethod
     def _paths_in(session: Session, sha256: str) -> list[str]:
         return sorted(set(session.scalars(select(Upload.path).where(Upload.sha256 == sha256))))
-
-    @staticmethod
-    def _settled_query(upload: Upload) -> Select[Any]:
-        """Another ledger entry with the same content that says its record is in the index."""
-        return select(Upload.id).where(
-            Upload.sha256 == upload.sha256,
-            Upload.id != upload.id,
-            Upload.status.in_(SETTLED_WITH_RECORD),
-        )
 
     def _paths_of(self, sha256: str) -> list[str]:
         with self.sessions() as session:
