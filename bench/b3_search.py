@@ -186,6 +186,13 @@ def raw_search(raw: httpx.Client, item: Captured) -> dict[str, Any]:
     return dict(answer.json())
 
 
+def raw_client(settings: Settings) -> httpx.Client:
+    """A keep-alive client to OpenSearch that asks for the answer's encoding as the app's client does:
+    gzip only when `opensearch_compression` is on (httpx would ask for gzip by default)."""
+    encoding = "gzip" if settings.opensearch_compression else "identity"
+    return httpx.Client(base_url=settings.opensearch_url, timeout=60, headers={"Accept-Encoding": encoding})
+
+
 def send_raw(raw: httpx.Client, item: Captured) -> httpx.Response:
     return raw.post(
         f"/{item.index}/_search",
@@ -325,7 +332,7 @@ def run_level(
     meters: Meters,
 ) -> dict[str, Any]:
     api = [server.session() for _ in range(concurrency)]
-    raw = [httpx.Client(base_url=settings.opensearch_url, timeout=60) for _ in range(concurrency)]
+    raw = [raw_client(settings) for _ in range(concurrency)]
     try:
         for worker in range(concurrency):  # open each keep-alive connection before any timing
             for client, send in ((api[worker], send_api), (raw[worker], send_raw)):
@@ -372,7 +379,7 @@ def run_b3(
     world = ensure_world(client, prefix=prefix, n=n, seed=seed, log=log)
     mix = query_mix(world, mix_size)
     log(f"query mix: {len(mix)} queries, {dict(Counter(query.kind for query in mix))}")
-    raw = httpx.Client(base_url=settings.opensearch_url, timeout=60)
+    raw = raw_client(settings)
     try:
         with api_server(prefix, profile=profile, log_bodies=True, log=log) as server:
             captured = capture(server, raw, mix, log)
@@ -398,11 +405,11 @@ def run_b3(
                 )
     finally:
         raw.close()
-    return summary(world, profile, captured, results)
+    return summary(world, profile, settings, captured, results)
 
 
 def summary(
-    world: World, profile: str, captured: list[Captured], levels: list[dict[str, Any]]
+    world: World, profile: str, settings: Settings, captured: list[Captured], levels: list[dict[str, Any]]
 ) -> dict[str, Any]:
     first = levels[0]
     kinds = Counter(item.kind for item in captured)
@@ -421,6 +428,8 @@ def summary(
         "levels": levels,
         "order": list(ORDER),
         "profile": profile,
+        # What both arms asked OpenSearch for: gzipped answers, or plain ones (the default).
+        "opensearch_compression": settings.opensearch_compression,
         "queries": {
             "count": len(captured),
             "kinds": dict(sorted(kinds.items())),

@@ -446,7 +446,7 @@ def summary(
             "profile": "production"
             if server.settings.resolved_database_url.startswith("postgresql")
             else "embedded",
-            "opensearch_client_compression": True,  # make_search_client: http_compress
+            "opensearch_client_compression": server.settings.opensearch_compression,
         },
         "environment": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -6,6 +6,7 @@ import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, create_engine, event, inspect, text
@@ -42,12 +43,18 @@ def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:  # 
     checkout, at no cost: an idle connection whose socket is readable has been sent its end. SQLAlchemy's
     `pool_pre_ping` finds the same with a `SELECT 1`, which the driver wraps in a transaction: a round
     trip or two on every checkout, and every search checks out twice (decision 24)."""
-    try:
-        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
-    except (OSError, ValueError, psycopg.Error) as exc:  # closed on our side already
-        raise DisconnectionError(str(exc)) from exc
-    if readable:
+    if closed_by_server(dbapi_connection):
         raise DisconnectionError("the server closed this connection")
+
+
+def closed_by_server(connection: psycopg.Connection[Any]) -> bool:
+    """Whether an idle connection has been hung up on (or closed on our side): its socket is readable,
+    or has none. No round trip."""
+    try:
+        readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

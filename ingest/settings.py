@@ -27,6 +27,8 @@ class Settings(BaseSettings):
 
     opensearch_url: str = "http://127.0.0.1:47200"
     opensearch_heap: str = "1g"
+    # gzip between the processes and OpenSearch: worth it over a thin link only (decision 27).
+    opensearch_compression: bool = False
     index_prefix: str = "records"
 
     tika_url: str = "http://127.0.0.1:47998"

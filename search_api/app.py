@@ -94,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         close_connectors(app.state.requisition_connectors)
         app.state.search.close()
         await app.state.principals.close()
+        app.state.audit.close()
         engine.dispose()
         audit_engine.dispose()
 

@@ -117,6 +117,61 @@ def test_audit_appenders_in_several_processes_keep_one_chain(database_url: str) 
         engine.dispose()
 
 
+def appends_backend(log: AuditLog) -> int:
+    """The server process behind the log's own connection for appends."""
+    found = log._own_connection().execute("SELECT pg_backend_pid()").fetchone()
+    assert found is not None
+    return int(found[0])
+
+
+def test_audit_appends_survive_an_ended_connection(postgres_url: str) -> None:
+    """An administrator (or a restart) ends the appends' connection while it is idle: the next event
+    goes out on a fresh one, and the chain runs on without a gap."""
+    engine = make_engine(postgres_url)
+    prepare_audit_engine(engine)
+    log = AuditLog(engine)
+    log.append(Entry("consultation.search", "jan", "PZ Gent", query="eerste"))
+    victim = appends_backend(log)
+    end_backend(postgres_url, victim)
+    log.append(Entry("consultation.search", "jan", "PZ Gent", query="tweede"))
+    assert appends_backend(log) != victim
+    assert [event.query for event in log.events()] == ["tweede", "eerste"]
+    assert log.verify_chain() is None
+    log.close()
+    engine.dispose()
+
+
+def test_an_audit_event_whose_answer_was_lost_is_written_once(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The INSERT reached the table, then the connection broke before its answer came back: the same
+    row is sent once more on a fresh connection, the unique sequence refuses it, and the log knows the
+    event as its own. One event, not two, and no error for the investigator."""
+    engine = make_engine(postgres_url)
+    prepare_audit_engine(engine)
+    log = AuditLog(engine)
+    log.append(Entry("consultation.search", "jan", "PZ Gent", query="eerste"))
+    real_insert = log._insert
+    lost: list[int] = []
+
+    def insert_then_lose_the_answer(row: dict[str, Any]) -> None:
+        real_insert(row)
+        if not lost:
+            lost.append(appends_backend(log))
+            end_backend(postgres_url, lost[0])
+            assert log._connection is not None
+            log._connection.execute("SELECT 1")  # the driver finds the connection broken
+
+    monkeypatch.setattr(log, "_insert", insert_then_lose_the_answer)
+    digest = log.append(Entry("consultation.search", "jan", "PZ Gent", query="tweede"))
+    assert lost and appends_backend(log) != lost[0]
+    assert [event.query for event in log.events()] == ["tweede", "eerste"]
+    assert log.head() == (2, digest)
+    assert log.verify_chain() is None
+    log.close()
+    engine.dispose()
+
+
 def read_in_web_process(database_url: str, sessions: sessionmaker[Session], *usernames: str) -> list[Any]:
     """Each user's entitlements as the web process reads them (EntitlementReader), or the error."""
 
