@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from opensearchpy import OpenSearch
+from opensearchpy import OpenSearch, SerializationError
 from opensearchpy.exceptions import RequestError
 from pydantic import ValidationError
 
@@ -21,6 +22,7 @@ from ingest.index.admin import (
     write_alias,
 )
 from ingest.index.bulk import write_records
+from ingest.index.client import AnswerSerializer
 from ingest.index.mapping import index_template
 from ingest.records import Record, index_mapping, record_id
 
@@ -60,6 +62,13 @@ def test_node_has_the_modules_and_plugins_the_mapping_needs(search: OpenSearch) 
     for node in nodes.values():
         assert {module["name"] for module in node["modules"]} >= REQUIRED_MODULES
         assert {plugin["name"] for plugin in node["plugins"]} >= REQUIRED_PLUGINS
+
+
+def test_answers_decode_as_the_json_module_reads_them_and_garbage_is_a_serialization_error() -> None:
+    answer = '{"hits": {"total": {"value": 2}, "hits": [{"_score": 1.2345678901234567, "n": "Zoë"}]}}'
+    assert AnswerSerializer().loads(answer) == json.loads(answer)
+    with pytest.raises(SerializationError):
+        AnswerSerializer().loads('{"hits": ')
 
 
 def test_mapping_is_generated_closed() -> None:

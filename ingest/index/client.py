@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from opensearchpy import OpenSearch
+from typing import Any
+
+import orjson
+from opensearchpy import JSONSerializer, OpenSearch, SerializationError
 
 from ingest.settings import Settings
+
+
+class AnswerSerializer(JSONSerializer):
+    """OpenSearch's answers are decoded by orjson, in half the time of the json module for a page of hits
+    with highlights and facets (decision 28); requests are written as opensearch-py writes them."""
+
+    def loads(self, s: str) -> Any:
+        try:
+            return orjson.loads(s)
+        except orjson.JSONDecodeError as exc:
+            raise SerializationError(s, exc) from exc
 
 
 def make_search_client(settings: Settings) -> OpenSearch:
@@ -16,4 +30,5 @@ def make_search_client(settings: Settings) -> OpenSearch:
         max_retries=3,
         retry_on_timeout=True,
         http_compress=settings.opensearch_compression,
+        serializer=AnswerSerializer(),
     )
