@@ -3,6 +3,7 @@ bad rows and bad mappings reported by line, and the transforms each on their own
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import uuid
@@ -17,6 +18,7 @@ from opensearchpy import OpenSearch
 from typer.testing import CliRunner
 
 from ingest.index.admin import drop_all
+from ingest.index.bulk import bulk_lines
 from ingest.sources import readers
 from ingest.sources.engine import Engine, RowError
 from ingest.sources.mapping import (
@@ -28,7 +30,7 @@ from ingest.sources.mapping import (
     packaged_mappings,
 )
 from ingest.sources.readers import ReadOptions, SourceError, read_rows
-from ingest.sources.run import IngestReport, ingest_file, parse_file
+from ingest.sources.run import IngestReport, ingest_file, parse_file, parse_lines
 from ingest.sources.transforms import (
     TransformError,
     boolean,
@@ -514,3 +516,34 @@ def test_a_large_export_goes_in_chunk_after_chunk_with_refusals_by_id(
     assert list(report.refused) == [ids[1_234]]
     found = search.count(index=prefix, body={"query": {"prefix": {"source_ref": "AMS-TEST-"}}})
     assert found["count"] == 2_599
+
+
+def test_rows_go_in_batches_yet_bad_rows_come_out_in_line_order(tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in sample_of(mapping_path("anpr")).read_text().splitlines()]
+    lines = []
+    for n in range(250):  # three batches of rows
+        row = {**rows[n % len(rows)], "readId": f"AMS-TEST-{n:06d}"}
+        lines.append(json.dumps(row))
+    # In one batch a row pydantic refuses (line 11) before a row the mapping refuses (line 12) and one the
+    # reader cannot read (line 13); another batch's bad row on the last line of its batch (line 200).
+    lines[10] = json.dumps({**json.loads(lines[10]), "direction": 5})
+    lines[11] = json.dumps({**json.loads(lines[11]), "ts": "31/02/2026"})
+    lines[12] = "{not json"
+    lines[199] = json.dumps({**json.loads(lines[199]), "speed": "snel"})
+    export = tmp_path / "anpr.ndjson"
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = load_mapping(mapping_path("anpr"))
+    threshold, now = gc.get_threshold(), datetime(2026, 11, 29, 12, 0, tzinfo=ZoneInfo("UTC"))
+
+    report = IngestReport(mapping.source, str(export))
+    written = list(parse_lines(mapping, export, "x", report=report, now=now))
+
+    assert [problem.line for problem in report.rejected] == [11, 12, 13, 200]
+    reasons = [problem.reason for problem in report.rejected]
+    assert "details.plate_read.direction: Input should be a valid string" in reasons[0]
+    assert "'31/02/2026' is not a date" in reasons[1]
+    assert reasons[2].startswith("not JSON") and "'snel' is not a whole number" in reasons[3]
+    assert report.read == 250 and report.parsed == 246 == len(written)
+    # The very lines the records of `parse_file` give, in the rows' order.
+    assert written == [bulk_lines("x", record) for record in parse_file(mapping, export, now=now)]
+    assert gc.get_threshold() == threshold  # the collector as it was before the export

@@ -118,14 +118,26 @@ def write_records(
     refresh: bool | str = False,
     in_flight: int = 3,
 ) -> BulkResult:
-    """Write records in chunks; rejected records are reported by id, the others go in.
+    """Write records in chunks; rejected records are reported by id, the others go in."""
+    lines = (bulk_lines(prefix, record) for record in records)
+    return write_lines(client, lines, chunk_size=chunk_size, refresh=refresh, in_flight=in_flight)
+
+
+def write_lines(
+    client: OpenSearch,
+    lines: Iterator[Line],
+    *,
+    chunk_size: int = 500,
+    refresh: bool | str = False,
+    in_flight: int = 3,
+) -> BulkResult:
+    """Write records given as their bulk lines in chunks; rejected records are reported by id.
 
     At most `in_flight` chunks are on their way while the next one is made, so memory stays bounded
     by a few chunks however many records come; outcomes are tallied in the records' order.
     """
     result = BulkResult()
     pending: deque[Future[list[Outcome]]] = deque()
-    lines = (bulk_lines(prefix, record) for record in records)
     with ThreadPoolExecutor(max_workers=max(1, in_flight), thread_name_prefix="bulk") as pool:
         try:
             for chunk in _chunks(lines, chunk_size):

@@ -578,6 +578,13 @@ class Engine:
         return found
 
     def build(self, data: Any, *, case: str | None = None, now: datetime | None = None) -> Built:
+        document, warnings = self.document(data, case=case, now=now)
+        return Built(validated(document), warnings)
+
+    def document(
+        self, data: Any, *, case: str | None = None, now: datetime | None = None
+    ) -> tuple[dict[str, Any], list[str]]:
+        """A row as the plain document `build` validates into a record, with the row's warnings."""
         warnings: list[str] = []
         mapping = self.mapping
         kind = self.kind_plan.one(data, warnings) if self.kind_plan else mapping.kinds[0]
@@ -607,14 +614,7 @@ class Engine:
             recorded_at=now or datetime.now(UTC),
         )
         self._add_group_fields(document)
-        try:
-            record = Record.model_validate(document)
-        except PydanticValidationError as exc:
-            reasons = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()[:3]
-            )
-            raise RowError(f"not a valid record: {reasons}") from exc
-        return Built(record, warnings)
+        return document, warnings
 
     def _add_group_fields(self, document: dict[str, Any]) -> None:
         """Mentions, language, identifiers, names and entity ids, added to the row's document before it is
@@ -645,6 +645,17 @@ class Engine:
         if mentions:
             found += identifier_entity_ids((mention["type"], mention["value"]) for mention in mentions)
         document["entity_ids"] = list(dict.fromkeys(found))
+
+
+def validated(document: dict[str, Any]) -> Record:
+    """A row's document as a record; `RowError` with the first reasons when it is not a valid one."""
+    try:
+        return Record.model_validate(document)
+    except PydanticValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()[:3]
+        )
+        raise RowError(f"not a valid record: {reasons}") from exc
 
 
 def _mentions(text: str) -> tuple[dict[str, Any], ...]:
