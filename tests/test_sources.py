@@ -366,6 +366,33 @@ def test_ndjson_and_csv_rows_that_cannot_be_read_are_rows_with_errors(tmp_path: 
     ]
 
 
+def test_half_a_surrogate_pair_is_a_bad_row_not_the_end_of_the_ingest(
+    search: OpenSearch, prefix: str, tmp_path: Path
+) -> None:
+    """JSON can escape half a surrogate pair, which no UTF-8 can hold: that row is rejected with its line
+    and the reason, the rest goes in. A whole pair (an emoji, escaped) is one character and goes in."""
+    rows = sample_of(mapping_path("focus")).read_text().splitlines()[:3]
+    rows[1] = rows[1].replace('"description": "', '"description": "\\ud800 ', 1)
+    rows[2] = rows[2].replace('"description": "', '"description": "\\ud83d\\ude93 ', 1)
+    export = tmp_path / "focus.ndjson"
+    export.write_text("\n".join(rows) + "\n")
+    report = ingest_file(search, prefix, load_mapping(mapping_path("focus")), export, refresh="wait_for")
+    assert [(problem.line, problem.reason) for problem in report.rejected] == [
+        (2, "text with half a surrogate pair (\\ud800): not valid Unicode")
+    ]
+    assert report.indexed == 2 and report.refused == {}
+    array = tmp_path / "export.json"
+    array.write_text('[{"a": "ok"},\n {"b": ["x", "\\uDC01"]},\n {"\\udbff": 1},\n {"c": "\\ud83d\\ude93"}]')
+    read = list(read_rows(array, ReadOptions("json")))
+    assert [(row.line, row.error) for row in read] == [
+        (1, None),
+        (2, "text with half a surrogate pair (\\udc01): not valid Unicode"),
+        (3, "text with half a surrogate pair (\\udbff): not valid Unicode"),
+        (4, None),
+    ]
+    assert read[3].data == {"c": "\U0001f693"}
+
+
 def test_an_anpr_export_is_read_one_line_at_a_time() -> None:
     sample = sample_of(mapping_path("anpr"))
     first = next(read_rows(sample, ReadOptions("ndjson")))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +22,27 @@ from lxml import etree
 CHUNK_CHARS = 1 << 16
 # One JSON record larger than this is a broken file, not a record: stop instead of filling memory.
 MAX_RECORD_CHARS = 1 << 24
+
+
+# The JSON escape of half a surrogate pair (\ud800 to \udfff). A pair, json joins into one character;
+# half a pair alone leaves text no UTF-8 can hold, which would stop the whole ingest when written.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _unpaired_surrogate(value: Any) -> str | None:
+    """The reason a decoded JSON record cannot be stored when one of its texts (keys included) holds half
+    a surrogate pair; None when all is valid Unicode."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"text with half a surrogate pair (\\u{ord(value[exc.start]):04x}): not valid Unicode"
+        return None
+    if isinstance(value, dict):
+        return next(filter(None, map(_unpaired_surrogate, chain(value, value.values()))), None)
+    if isinstance(value, list):
+        return next(filter(None, map(_unpaired_surrogate, value)), None)
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,6 +128,9 @@ def read_ndjson(path: Path, options: ReadOptions) -> Iterator[Row]:
                 if not isinstance(data, dict):
                     yield Row(line, error=f"expected a JSON object, found {type(data).__name__}")
                     continue
+                if _SURROGATE_ESCAPE.search(text) and (problem := _unpaired_surrogate(data)):
+                    yield Row(line, error=problem)
+                    continue
                 yield Row(line, data)
         except UnicodeDecodeError as exc:
             raise SourceError(f"not {options.encoding}: {exc.reason}", line + 1) from exc
@@ -120,6 +146,7 @@ class _Buffer:
         self.pos = 0
         self.line = 1  # line number at self.pos
         self.eof = False
+        self.escaped_surrogate = False  # whether the last value's text escapes half a surrogate pair
 
     def more(self) -> bool:
         if self.eof:
@@ -171,6 +198,7 @@ class _Buffer:
             # A number at the end of the window may go on in the next chunk.
             if end == len(self.text) and not isinstance(value, dict | list | str) and self.more():
                 continue
+            self.escaped_surrogate = _SURROGATE_ESCAPE.search(self.text, self.pos, end) is not None
             self.advance(end)
             return value
 
@@ -200,7 +228,10 @@ def read_json(path: Path, options: ReadOptions) -> Iterator[Row]:
                 buffer.skip_space()
                 line = buffer.line
                 record = buffer.value(decoder)
-                if isinstance(record, dict):
+                problem = _unpaired_surrogate(record) if buffer.escaped_surrogate else None
+                if problem:
+                    yield Row(line, error=problem)
+                elif isinstance(record, dict):
                     yield Row(line, record)
                 else:
                     yield Row(line, error=f"expected a JSON object, found {type(record).__name__}")
