@@ -133,9 +133,10 @@ def _records(
         mapped.append((row.line, document, warnings))
     records = []
     for line, outcome, warnings in mapped:
+        if isinstance(outcome, str):  # the reason the row is no document
+            report.rejected.append(RowProblem(line, outcome))
+            continue
         try:
-            if isinstance(outcome, str):  # the reason the row is no document
-                raise RowError(outcome)
             records.append(validated(outcome))
         except RowError as exc:
             report.rejected.append(RowProblem(line, str(exc)))
