@@ -15,6 +15,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.models import Base
+from case_store.notices import install_change_notices
 
 
 def make_engine(url: str) -> Engine:
@@ -66,7 +67,8 @@ def create_schema(engine: Engine) -> None:
 
     Anything more (a changed type, a new constraint) needs a real migration; there is none yet
     (docs/decisions.md, 14). Adding nullable columns in place keeps an existing data folder usable
-    when a release adds a field, as the upload ledger's notes and evidence numbers did."""
+    when a release adds a field, as the upload ledger's notes and evidence numbers did. On PostgreSQL
+    the triggers that announce changed entitlements are (re)created too (case_store.notices)."""
     Base.metadata.create_all(engine)
     existing = inspect(engine)
     with engine.begin() as connection:
@@ -82,6 +84,7 @@ def create_schema(engine: Engine) -> None:
                     )
                 kind = column.type.compile(dialect=engine.dialect)
                 connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+    install_change_notices(engine)
 
 
 @contextmanager

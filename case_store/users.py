@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,11 +33,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.db import single_read
 from case_store.models import ROLES, Case, CaseMember, RegisterGrant, UnitGrant, User, as_utc
+from case_store.notices import CHANNEL as NOTICE_CHANNEL
+from case_store.notices import notices_installed, unwatch_local_changes, watch_local_changes
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
+log = logging.getLogger(__name__)
+
+# The entitlement cache of a web process (decision 30). The age bound is a backstop for a listener that
+# hears nothing without noticing it is cut off; keep-alives find such a connection within a minute.
+CACHE_MAX_AGE = 60.0
+CACHE_MAX_USERS = 10_000
+LISTENER_NAME = "speurder entitlement notices"
+LISTEN_RETRY_FIRST, LISTEN_RETRY_LAST = 0.5, 30.0
+KEEPALIVES: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 20,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
 
 
 class UserError(ValueError):
@@ -216,49 +237,126 @@ class EntitlementReader:
     On PostgreSQL the statement goes out from the event loop over an asynchronous connection pool:
     a plain dependency would be run in the thread pool, two hand-overs per request, which cost a
     search more than the read itself (decision 25). SQLite has no asynchronous driver here; there the
-    read runs in a thread as before. Either way it is the same statement and the same answer."""
+    read runs in a thread as before. Either way it is the same statement and the same answer.
 
-    def __init__(self, url: str, sessions: sessionmaker[Session], *, max_connections: int = 10) -> None:
+    On PostgreSQL the rows read are also kept, per user, while a listener hears the database's notices
+    of changed entitlements (case_store.notices, decision 30): any notice, or a change committed in
+    this process, empties the cache; while the listener is not connected nothing is kept. Expiry dates
+    are compared with the clock on every request, so a grant still ends on time from the cache."""
+
+    def __init__(
+        self, url: str, sessions: sessionmaker[Session], *, max_connections: int = 10, cache: bool = True
+    ) -> None:
         self._sessions = sessions
         self._pool: AsyncConnectionPool | None = None
+        self._kept: dict[str, tuple[float, list[tuple[Any, ...]]]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._listening = False
+        self._listener: asyncio.Task[None] | None = None
         parsed = make_url(url)
         if parsed.get_backend_name() == "postgresql":
             compiled = _ENTITLEMENTS.compile(dialect=parsed.get_dialect()())
             self._sql = str(compiled)
             self._params = dict(compiled.params)
+            self._conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
             self._pool = AsyncConnectionPool(
-                parsed.set(drivername="postgresql").render_as_string(hide_password=False),
+                self._conninfo,
                 min_size=1,
                 max_size=max_connections,
                 kwargs={"autocommit": True},
                 open=False,
             )
+        self._cache = cache and self._pool is not None
+
+    @property
+    def caching(self) -> bool:
+        """Whether answers may come from the cache now: the listener is connected and listening."""
+        return self._listening
 
     async def open(self) -> None:
         if self._pool is not None:
             await self._pool.open()
+        if self._cache:
+            watch_local_changes(self)
+            self._listener = asyncio.create_task(self._listen(), name="entitlement notices")
 
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        unwatch_local_changes(self)
         if self._pool is not None:
             await self._pool.close()
+
+    def forget(self) -> None:
+        """Drop every kept answer (from any thread); a read under way when this happens keeps nothing."""
+        with self._lock:
+            self._generation += 1
+            self._kept.clear()
 
     async def read(self, username: str) -> Entitlements:
         if self._pool is None:
             return await anyio.to_thread.run_sync(self._read_in_thread, username)
+        if self._listening:
+            kept = self._kept.get(username)
+            if kept is not None and time.monotonic() - kept[0] < CACHE_MAX_AGE:
+                return _entitled(username, kept[1])
+        generation = self._generation
+        rows = await self._fetch(username)
+        if self._listening:
+            with self._lock:
+                if generation == self._generation:
+                    if len(self._kept) >= CACHE_MAX_USERS:
+                        self._kept.clear()
+                    self._kept[username] = (time.monotonic(), rows)
+        return _entitled(username, rows)
+
+    async def _fetch(self, username: str) -> list[tuple[Any, ...]]:
+        assert self._pool is not None
         params = {**self._params, "username": username}
         for attempt in (1, 2):
             async with self._pool.connection() as connection:
                 try:
                     cursor = await connection.execute(self._sql, params)
-                    rows = [tuple(row) for row in await cursor.fetchall()]
+                    return [tuple(row) for row in await cursor.fetchall()]
                 except psycopg.OperationalError:
                     # The server ended this idle connection (a restart, an administrator): the pool
                     # drops a broken connection when it comes back, and the read is tried once more.
                     if attempt == 2 or not connection.broken:
                         raise
-                    continue
-            return _entitled(username, rows)
         raise AssertionError("unreachable")
+
+    async def _listen(self) -> None:
+        """Hear the notices for as long as the reader is open; reconnect after a loss, with back-off.
+        Between losing the connection and listening again nothing is kept (a missed notice is harmless)."""
+        delay = LISTEN_RETRY_FIRST
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, application_name=LISTENER_NAME, **KEEPALIVES
+                ) as connection:
+                    await connection.execute(f"LISTEN {NOTICE_CHANNEL}")
+                    if not await notices_installed(connection):
+                        log.warning(
+                            "entitlements are read on every request: the database lacks the triggers "
+                            "that announce changes (run `speurder db init`)"
+                        )
+                        return
+                    self.forget()
+                    self._listening = True
+                    delay = LISTEN_RETRY_FIRST
+                    async for _notice in connection.notifies():
+                        self.forget()
+            except psycopg.Error as exc:
+                log.warning("entitlement notices interrupted (%s); reading on every request meanwhile", exc)
+            finally:
+                self._listening = False
+                self.forget()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LISTEN_RETRY_LAST)
 
     def _read_in_thread(self, username: str) -> Entitlements:
         with single_read(self._sessions) as session:

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     # The audit log lives apart from operational data (DESIGN §7).
     audit_database_url: str = ""
+    # A web process keeps users' entitlements while PostgreSQL's change notices reach it (decision 30).
+    entitlement_cache: bool = True
     postgres_port: int = 47432
 
     # Retention per record kind, in days: `speurder retention apply` removes what is older.

@@ -82,7 +82,9 @@ def create_app(settings: Settings) -> FastAPI:
         prepare_audit_engine(audit_engine)
         app.state.settings = settings
         app.state.sessions = make_sessionmaker(engine)
-        app.state.principals = EntitlementReader(settings.resolved_database_url, app.state.sessions)
+        app.state.principals = EntitlementReader(
+            settings.resolved_database_url, app.state.sessions, cache=settings.entitlement_cache
+        )
         await app.state.principals.open()
         app.state.audit = AuditLog(audit_engine)
         app.state.search = make_search_client(settings)

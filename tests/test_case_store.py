@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Connection, delete, inspect, text, update
 from sqlalchemy.exc import DBAPIError
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store.audit import AuditEvent, AuditLog, AuditUnavailable, Entry, prepare_audit_engine
 from case_store.cases import create_case
 from case_store.db import create_schema, make_engine, make_sessionmaker, single_read, transaction
+from case_store.notices import TRIGGER as NOTICE_TRIGGER
 from case_store.users import (
+    LISTENER_NAME,
     MAX_FAILED_LOGINS,
     EntitlementReader,
     Entitlements,
@@ -254,7 +257,8 @@ def test_the_web_process_reader_survives_an_ended_connection(postgres_url: str) 
         add_user(session, "piet", PASSWORD, role="investigator", unit="PZ Gent")
 
     async def read_across_an_ending() -> tuple[Entitlements, Entitlements, set[int]]:
-        reader = EntitlementReader(postgres_url, sessions, max_connections=1)
+        # Nothing kept: both reads go to the pool, the second over the connection that was ended.
+        reader = EntitlementReader(postgres_url, sessions, max_connections=1, cache=False)
         await reader.open()
         try:
             before = await reader.read("piet")
@@ -272,6 +276,134 @@ def test_the_web_process_reader_survives_an_ended_connection(postgres_url: str) 
     assert before == after and after.unit == "PZ Gent"
     assert len(backends) == 2  # the one connection of the pool was replaced
     engine.dispose()
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _behind_the_readers_back(url: str, statement: str) -> None:
+    """A change the notices do not announce: the trigger is switched off around it (as only the tables'
+    owner can). A reader that still answers the old rights afterwards answered from its cache."""
+    with psycopg.connect(_libpq(url), autocommit=True) as connection, connection.transaction():
+        connection.execute(f"ALTER TABLE register_grants DISABLE TRIGGER {NOTICE_TRIGGER}")
+        connection.execute(statement)
+        connection.execute(f"ALTER TABLE register_grants ENABLE TRIGGER {NOTICE_TRIGGER}")
+
+
+async def _until(condition: Any, seconds: float = 10) -> float:
+    """Wait until `condition()` (a plain or an async function) holds; how long it took."""
+    started = time.monotonic()
+    while not ((await value) if asyncio.iscoroutine(value := condition()) else value):
+        assert time.monotonic() - started < seconds, "the condition never came true"
+        await asyncio.sleep(0.01)
+    return time.monotonic() - started
+
+
+GRANT_ANPR_TO_MIA = (
+    "INSERT INTO register_grants (user_id, register, granted_by, granted_at) "
+    "SELECT id, 'anpr', 'test', now() FROM users WHERE username = 'mia'"
+)
+
+
+def _grant_mia(postgres_url: str) -> sessionmaker[Session]:
+    """Mia may consult ISLP. The sessions' engine is disposed of after the test, by the caller."""
+    engine = make_engine(postgres_url)
+    create_schema(engine)
+    create_schema(engine)  # a second start renews the triggers without harm
+    sessions = make_sessionmaker(engine)
+    with transaction(sessions) as session:
+        add_user(session, "mia", PASSWORD, role="investigator", unit="PZ Gent")
+        grant_register(session, "mia", "islp")
+    return sessions
+
+
+def test_the_web_process_keeps_entitlements_until_the_database_says_they_changed(postgres_url: str) -> None:
+    sessions = _grant_mia(postgres_url)
+
+    async def scenario() -> float:
+        reader = EntitlementReader(postgres_url, sessions)
+        await reader.open()
+
+        async def registers_are(*expected: str) -> bool:
+            return (await reader.read("mia")).registers == set(expected)
+
+        try:
+            await _until(lambda: reader.caching)
+            assert await registers_are("islp")
+            _behind_the_readers_back(postgres_url, GRANT_ANPR_TO_MIA)
+            assert await registers_are("islp"), "the second read did not come from the cache"
+            # Another process (a CLI, another web process) withdraws a grant: its notice empties the cache.
+            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+                other.execute("DELETE FROM register_grants WHERE register = 'islp'")
+            heard_after = await _until(lambda: registers_are("anpr"), seconds=5)
+            # A change committed in this process counts from the very next read, notice or not.
+            with transaction(sessions) as session:
+                grant_register(session, "mia", "ang")
+            assert await registers_are("anpr", "ang")
+            with transaction(sessions) as session:
+                get_user(session, "mia").active = False
+            with pytest.raises(UserError, match="no active user"):
+                await reader.read("mia")
+            return heard_after
+        finally:
+            await reader.close()
+
+    assert asyncio.run(scenario()) < 5
+    sessions.kw["bind"].dispose()
+
+
+def test_without_its_listener_the_reader_keeps_nothing(postgres_url: str) -> None:
+    """The listening connection is ended: from then on until it is back every read goes to the
+    database, so a change it could not hear about is seen at once."""
+    sessions = _grant_mia(postgres_url)
+
+    async def scenario() -> None:
+        reader = EntitlementReader(postgres_url, sessions)
+        await reader.open()
+        try:
+            await _until(lambda: reader.caching)
+            assert (await reader.read("mia")).registers == {"islp"}
+            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+                [listener] = other.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (LISTENER_NAME,)
+                ).fetchall()
+            await asyncio.to_thread(end_backend, postgres_url, listener[0])
+            await _until(lambda: not reader.caching)
+            _behind_the_readers_back(postgres_url, GRANT_ANPR_TO_MIA)
+            assert (await reader.read("mia")).registers == {"islp", "anpr"}
+            # It listens again on a fresh connection, and keeps answers again.
+            await _until(lambda: reader.caching)
+            assert (await reader.read("mia")).registers == {"islp", "anpr"}
+            _behind_the_readers_back(postgres_url, "DELETE FROM register_grants WHERE register = 'anpr'")
+            assert (await reader.read("mia")).registers == {"islp", "anpr"}, "caching did not resume"
+        finally:
+            await reader.close()
+
+    asyncio.run(scenario())
+    sessions.kw["bind"].dispose()
+
+
+def test_a_database_without_the_notices_is_read_on_every_request(postgres_url: str) -> None:
+    sessions = _grant_mia(postgres_url)
+    with psycopg.connect(_libpq(postgres_url), autocommit=True) as connection:
+        connection.execute(f"DROP TRIGGER {NOTICE_TRIGGER} ON case_members")
+
+    async def scenario() -> None:
+        reader = EntitlementReader(postgres_url, sessions)
+        await reader.open()
+        try:
+            assert reader._listener is not None
+            await _until(lambda: reader._listener.done())  # type: ignore[union-attr]
+            assert not reader.caching
+            assert (await reader.read("mia")).registers == {"islp"}
+            _behind_the_readers_back(postgres_url, "DELETE FROM register_grants")
+            assert (await reader.read("mia")).registers == set()
+        finally:
+            await reader.close()
+
+    asyncio.run(scenario())
+    sessions.kw["bind"].dispose()
 
 
 def test_grants_expire_and_revoke(database_url: str) -> None:
