@@ -81,6 +81,9 @@ class Settings(BaseSettings):
 
     web_host: str = "127.0.0.1"
     web_port: int = 47080
+    # uvicorn's line per request carries the query string: the names and numbers searched for, in a plain
+    # log outside the audit log. Off unless someone troubleshoots (decision 31).
+    web_access_log: bool = False
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

@@ -417,6 +417,7 @@ def web() -> None:
         port=settings.web_port,
         http="httptools",
         log_level="info",
+        access_log=settings.web_access_log,
     )
 
 

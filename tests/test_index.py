@@ -6,8 +6,10 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
+import pydantic_core
 import pytest
 from opensearchpy import OpenSearch, SerializationError
 from opensearchpy.exceptions import RequestError
@@ -25,6 +27,8 @@ from ingest.index.bulk import write_records
 from ingest.index.client import AnswerSerializer
 from ingest.index.mapping import index_template
 from ingest.records import Record, index_mapping, record_id
+from search_api.routers import json_answer
+from search_api.search import Hit, SearchPage
 
 REQUIRED_MODULES = {
     "analysis-common",
@@ -69,6 +73,34 @@ def test_answers_decode_as_the_json_module_reads_them_and_garbage_is_a_serializa
     assert AnswerSerializer().loads(answer) == json.loads(answer)
     with pytest.raises(SerializationError):
         AnswerSerializer().loads('{"hits": ')
+
+
+def test_the_apis_json_answers_are_the_bytes_pydantic_core_wrote() -> None:
+    """json_answer moved from pydantic-core to orjson; clients must not see a byte of difference."""
+    page = SearchPage(
+        query="Vandenbossche",
+        page=1,
+        total=2,
+        total_is_lower_bound=False,
+        hits=[
+            Hit(id="a", kind="pv", title="PV Zoë", register="islp", source={"n": 1.2345678901}, score=3.5),
+            Hit(id="b", kind="plate_read", title="1-ABC-123", register="anpr", source={}, version=2),
+        ],
+        facets={"kind": [("pv", 1), ("plate_read", 1)], "month": [(1_700_000_000_000, 2)]},
+        took_ms=3,
+    )
+    odd = {
+        "at": datetime(2026, 11, 29, 15, 0, 0, 123456, tzinfo=UTC),
+        "naive": datetime(2026, 1, 1),
+        "day": date(2026, 1, 2),
+        "span": timedelta(seconds=90),
+        "set": frozenset({"x"}),
+        "amount": Decimal("1.50"),
+        7: "a number as key",
+        "nothing": None,
+    }
+    for value in (page, odd, [page], {"rows": [odd]}):
+        assert json_answer(value).body == pydantic_core.to_json(value)
 
 
 def test_mapping_is_generated_closed() -> None:
