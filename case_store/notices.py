@@ -9,14 +9,16 @@ waiting for its own notice. SQLite has no notices; there nothing is cached.
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from itertools import chain
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, event, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from case_store.models import Case, CaseMember, RegisterGrant, UnitGrant, User
 
@@ -24,16 +26,48 @@ CHANNEL = "speurder_entitlements"
 TRIGGER = "speurder_entitlements_changed"
 WATCHED_MODELS = (User, RegisterGrant, UnitGrant, Case, CaseMember)
 WATCHED_TABLES = tuple(model.__tablename__ for model in WATCHED_MODELS)
+# The columns of an account that entitlements are made of. A login writes the count of failed attempts
+# and the lock-out on the same row; that changes nobody's rights and must not empty every cache.
+USER_COLUMNS = ("username", "display_name", "role", "unit", "clearance", "active")
 # Any constant number: it keeps two processes that start at once from replacing the same trigger
 # function at the same moment ("tuple concurrently updated").
 _INSTALL_LOCK = 7_460_301
+# Written on the function: a database whose triggers carry it needs no DDL at start (no locks taken).
+VERSION = "speurder entitlement notices 2"
+log = logging.getLogger(__name__)
+
+_INSTALLED = (
+    "SELECT count(DISTINCT c.relname) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+    "WHERE t.tgname = %(trigger)s AND t.tgenabled IN ('O', 'A') AND pg_table_is_visible(c.oid) "
+    "AND c.relname = ANY(%(tables)s) "
+    "AND EXISTS (SELECT 1 FROM pg_proc p WHERE p.proname = %(trigger)s "
+    "AND obj_description(p.oid, 'pg_proc') = %(version)s)"
+)
+_INSTALLED_PARAMS = {"trigger": TRIGGER, "tables": list(WATCHED_TABLES), "version": VERSION}
 
 
-def install_change_notices(engine: Engine) -> None:
-    """Create (or renew) the notifying triggers. PostgreSQL only; a no-op elsewhere."""
+def install_change_notices(engine: Engine) -> bool:
+    """Create the notifying triggers unless they are there, enabled and of this version. PostgreSQL
+    only. False when they could not be made (no rights, tables busy): the web processes then read the
+    entitlements on every request, and the web log says why."""
     if engine.dialect.name != "postgresql":
-        return
+        return False
+    with engine.connect() as connection:
+        present = connection.exec_driver_sql(_INSTALLED, _INSTALLED_PARAMS).scalar()
+    if present == len(WATCHED_TABLES):
+        return True
+    try:
+        _install(engine)
+    except DBAPIError as exc:
+        log.warning("the triggers that announce changed entitlements could not be made: %s", exc.orig)
+        return False
+    return True
+
+
+def _install(engine: Engine) -> None:
     with engine.begin() as connection:
+        # Replacing a trigger locks its table against writes: wait a little, never behind a long writer.
+        connection.execute(text("SET LOCAL lock_timeout = '5s'"))
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INSTALL_LOCK})
         connection.execute(
             text(
@@ -42,23 +76,20 @@ def install_change_notices(engine: Engine) -> None:
             )
         )
         for table in WATCHED_TABLES:
+            updates = "UPDATE OF " + ", ".join(USER_COLUMNS) if table == User.__tablename__ else "UPDATE"
             connection.execute(
                 text(
-                    f"CREATE OR REPLACE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                    f"CREATE OR REPLACE TRIGGER {TRIGGER} AFTER INSERT OR {updates} OR DELETE OR TRUNCATE "
                     f'ON "{table}" FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}()'
                 )
             )
-
-
-_INSTALLED = (
-    "SELECT count(DISTINCT c.relname) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-    "WHERE t.tgname = %s AND t.tgenabled <> 'D' AND pg_table_is_visible(c.oid) AND c.relname = ANY(%s)"
-)
+        connection.execute(text(f"COMMENT ON FUNCTION {TRIGGER}() IS '{VERSION}'"))
 
 
 async def notices_installed(connection: psycopg.AsyncConnection[Any]) -> bool:
-    """Whether every watched table has its enabled trigger: without them a cache would go stale."""
-    cursor = await connection.execute(_INSTALLED, (TRIGGER, list(WATCHED_TABLES)))
+    """Whether every watched table has its enabled trigger (enabled for ordinary sessions, or always),
+    of this version: without them a cache would go stale."""
+    cursor = await connection.execute(_INSTALLED, _INSTALLED_PARAMS)
     row = await cursor.fetchone()
     return row is not None and row[0] == len(WATCHED_TABLES)
 
@@ -83,22 +114,46 @@ def unwatch_local_changes(owner: Any) -> None:
 _CHANGED = "speurder.entitlements_changed"
 
 
+def _changes_rights(instance: object, *, updated: bool) -> bool:
+    if not isinstance(instance, WATCHED_MODELS):
+        return False
+    if not (updated and isinstance(instance, User)):
+        return True
+    attributes = inspect(instance).attrs
+    return any(attributes[name].history.has_changes() for name in USER_COLUMNS)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_watched_changes(session: Session, _context: Any) -> None:
-    touched = chain(session.new, session.dirty, session.deleted)
-    if any(isinstance(instance, WATCHED_MODELS) for instance in touched):
+    added_or_removed = chain(session.new, session.deleted)
+    if any(_changes_rights(instance, updated=False) for instance in added_or_removed) or any(
+        _changes_rights(instance, updated=True) for instance in session.dirty
+    ):
         session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_watched_statements(state: ORMExecuteState) -> None:
+    """Bulk statements (`session.execute(update(User)…)`) change rows without a flush."""
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in WATCHED_TABLES:
+            state.session.info[_CHANGED] = True
 
 
 @event.listens_for(Session, "after_commit")
 def _tell_local_readers(session: Session) -> None:
-    if session.info.pop(_CHANGED, False):
-        with _forgetters_lock:
-            owners = list(_forgetters)
-        for owner in owners:
-            owner.forget()
+    # Also called when a savepoint is released: only the outermost commit makes a change visible.
+    if session.in_nested_transaction() or not session.info.pop(_CHANGED, False):
+        return
+    with _forgetters_lock:
+        owners = list(_forgetters)
+    for owner in owners:
+        owner.forget()
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_note(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+    # A savepoint rolled back leaves the outer transaction's changes: the note stays until the end.
+    if not session.in_nested_transaction():
+        session.info.pop(_CHANGED, None)

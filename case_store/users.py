@@ -284,7 +284,7 @@ class EntitlementReader:
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
             self._listener = None
         unwatch_local_changes(self)
@@ -352,6 +352,8 @@ class EntitlementReader:
                         self.forget()
             except psycopg.Error as exc:
                 log.warning("entitlement notices interrupted (%s); reading on every request meanwhile", exc)
+            except Exception:  # never a silent end: nothing is kept, and it tries again
+                log.exception("the entitlement listener failed; reading on every request meanwhile")
             finally:
                 self._listening = False
                 self.forget()

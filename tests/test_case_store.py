@@ -341,6 +341,19 @@ def test_the_web_process_keeps_entitlements_until_the_database_says_they_changed
             with transaction(sessions) as session:
                 grant_register(session, "mia", "ang")
             assert await registers_are("anpr", "ang")
+            # A login's bookkeeping on the account changes no rights and announces nothing ...
+            await asyncio.sleep(0.3)  # the notice of the grant above has come and gone
+            assert await registers_are("anpr", "ang")  # kept again
+            _behind_the_readers_back(postgres_url, "DELETE FROM register_grants WHERE register = 'ang'")
+            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+                other.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE username = 'mia'")
+            await asyncio.sleep(0.3)
+            assert await registers_are("anpr", "ang"), "a login's bookkeeping emptied the cache"
+            # ... a changed clearance does.
+            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+                other.execute("UPDATE users SET clearance = 3 WHERE username = 'mia'")
+            await _until(lambda: registers_are("anpr"), seconds=5)
+            assert (await reader.read("mia")).clearance == 3
             with transaction(sessions) as session:
                 get_user(session, "mia").active = False
             with pytest.raises(UserError, match="no active user"):
@@ -366,7 +379,9 @@ def test_without_its_listener_the_reader_keeps_nothing(postgres_url: str) -> Non
             assert (await reader.read("mia")).registers == {"islp"}
             with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
                 [listener] = other.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (LISTENER_NAME,)
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE application_name = %s AND datname = current_database()",
+                    (LISTENER_NAME,),
                 ).fetchall()
             await asyncio.to_thread(end_backend, postgres_url, listener[0])
             await _until(lambda: not reader.caching)
@@ -377,6 +392,42 @@ def test_without_its_listener_the_reader_keeps_nothing(postgres_url: str) -> Non
             assert (await reader.read("mia")).registers == {"islp", "anpr"}
             _behind_the_readers_back(postgres_url, "DELETE FROM register_grants WHERE register = 'anpr'")
             assert (await reader.read("mia")).registers == {"islp", "anpr"}, "caching did not resume"
+        finally:
+            await reader.close()
+
+    asyncio.run(scenario())
+    sessions.kw["bind"].dispose()
+
+
+def test_a_read_under_way_when_a_notice_comes_keeps_nothing(postgres_url: str) -> None:
+    """The rows a read fetched before a change was announced are answered once, never kept."""
+    sessions = _grant_mia(postgres_url)
+
+    async def scenario() -> None:
+        reader = EntitlementReader(postgres_url, sessions)
+        await reader.open()
+        fetched, release = asyncio.Event(), asyncio.Event()
+        fetch = reader._fetch
+
+        async def slow_fetch(username: str) -> list[Any]:
+            rows = await fetch(username)
+            fetched.set()
+            await release.wait()
+            return rows
+
+        try:
+            await _until(lambda: reader.caching)
+            reader._fetch = slow_fetch  # type: ignore[method-assign]
+            under_way = asyncio.create_task(reader.read("mia"))
+            await fetched.wait()  # it holds the rows with ISLP
+            generation = reader._generation
+            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+                other.execute("DELETE FROM register_grants WHERE register = 'islp'")
+            await _until(lambda: reader._generation != generation, seconds=5)  # the notice came
+            release.set()
+            assert (await under_way).registers == {"islp"}  # what it read, answered once
+            reader._fetch = fetch  # type: ignore[method-assign]
+            assert (await reader.read("mia")).registers == set(), "the stale rows were kept"
         finally:
             await reader.close()
 
