@@ -29,12 +29,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from celery import Celery
+from opensearchpy import OpenSearch
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.models import FINAL_STATES, Upload
 from ingest.blobs import BlobStore
-from ingest.documents import accept_upload
+from ingest.documents import accept_upload, make_searchable
 from ingest.tasks import PROCESS_DOCUMENT
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,8 +61,11 @@ def ingest_corpus(
     celery: Celery,
     uploader: str = "bench",
     timeout: float = 3600,
+    search: OpenSearch | None = None,
+    index_prefix: str = "",
 ) -> list[dict[str, Any]]:
-    """Receive, queue and follow `files`: each file's ledger entry once all are final (or time is up)."""
+    """Receive, queue and follow `files`: each file's ledger entry once all are final (or time is up).
+    With `search`, the records are made searchable once all are final."""
     batch_id = f"formats-tika-{uuid.uuid4().hex[:8]}"
     ids = []
     for file in files:
@@ -88,7 +92,11 @@ def ingest_corpus(
                 {"file": row.path, "status": row.status, "reason": row.error, "note": row.note}
                 for row in rows
             ]
-        if all(entry["status"] in FINAL_STATES for entry in entries) or time.monotonic() > deadline:
+        if all(entry["status"] in FINAL_STATES for entry in entries):
+            if search is not None:
+                make_searchable(search, index_prefix)
+            return entries
+        if time.monotonic() > deadline:
             return entries
         time.sleep(2)
 

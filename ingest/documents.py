@@ -459,10 +459,11 @@ class DocumentPipeline:
                     parent_id=record_key,
                 )
             )
-        # Refreshed now, so that "indexed" in the ledger means "found by a search". Waiting for the next
-        # scheduled refresh instead (`wait_for`) held each worker idle for half a second per file on
-        # average, two thirds of its time on born-digital files (benchmark B2).
-        result = write_records(self.search, self.settings.index_prefix, records, refresh=True)
+        # Written without a refresh: searches find the records within the index's refresh interval (a
+        # second), and at once when the batch is done (the batch status refreshes then). A refresh per
+        # file made a segment per file and cost the pipeline some 7 % of its pages per second; waiting
+        # for the scheduled refresh (`wait_for`) held the worker idle instead (decisions 21, 33).
+        result = write_records(self.search, self.settings.index_prefix, records)
         if result.errors:
             first = next(iter(result.errors.items()))
             self.fail(upload_id, f"the index refused record {first[0]}: {first[1]}")
@@ -472,6 +473,12 @@ class DocumentPipeline:
             note = "; ".join(filter(None, [f"{len(extraction.embedded)} embedded items", note]))
         self._set_state(upload_id, state, extraction.error, record_key, note)
         return state
+
+
+def make_searchable(search: OpenSearch, index_prefix: str) -> None:
+    """Every document record written so far is found by searches from now on. Workers write without
+    a refresh (decision 33); whoever says a batch is done calls this first."""
+    search.indices.refresh(index=write_alias(index_prefix, "document"))
 
 
 def retry_failed(sessions: sessionmaker[Session], upload_ids: list[int]) -> list[int]:

@@ -385,6 +385,13 @@ def upload(
     typer.echo(f"batch {batch_id}: {len(ids)} files received")
     if wait:
         counts = _wait_for_batch(sessions, batch_id, timeout)
+        if not {"received", "processing"} & set(counts):
+            from ingest.documents import make_searchable
+            from ingest.index.client import make_search_client
+
+            search = make_search_client(settings)
+            make_searchable(search, settings.index_prefix)
+            search.close()
         typer.echo(" ".join(f"{state}={count}" for state, count in sorted(counts.items())))
 
 

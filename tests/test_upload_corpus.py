@@ -22,6 +22,7 @@ from case_store.models import FINAL_STATES
 from ingest.archives import ChildLimits, member_path
 from ingest.blobs import make_blob_store
 from ingest.celery_app import make_celery
+from ingest.index.client import make_search_client
 from ingest.settings import Settings
 from ingest.tika import Extraction, extract
 from tests.conftest import login
@@ -88,6 +89,8 @@ def corpus_run(
             celery=make_celery(profile),
             uploader="rechercheur",
             timeout=1500,
+            search=make_search_client(profile),
+            index_prefix=profile.index_prefix,
         )
     finally:
         engine.dispose()
