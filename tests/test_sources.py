@@ -393,6 +393,37 @@ def test_half_a_surrogate_pair_is_a_bad_row_not_the_end_of_the_ingest(
     assert read[3].data == {"c": "\U0001f693"}
 
 
+def test_ndjson_rows_read_as_the_json_module_reads_them(tmp_path: Path) -> None:
+    """Lines are decoded by orjson, and by the json module where orjson refuses: the values are the
+    json module's, and so are the reasons a line is bad."""
+    lines = [
+        '{"plate": "1-ABC-123", "speed": 87.5, "lane": 2, "ok": true, "none": null}',
+        '{"barcode": 123456789012345678901234567890, "tiny": 1e-320, "huge": 1E400}',
+        '{"reading": NaN, "nested": {"a": [1, {"b": "\\u00e9\\ud83d\\ude93"}]}}',
+        '{"same": 1, "same": 2, "caf\u00e9": "\u20ac"}',
+        '{"plate": "1-ABC-123",}',
+        '{"plate": ',
+        '[1, 2]',
+        '"text"',
+    ]
+    export = tmp_path / "reads.ndjson"
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = list(read_rows(export, ReadOptions("ndjson")))
+    expected = []
+    for line, text in enumerate(lines, start=1):
+        try:
+            value = json.loads(text + "\n")  # a line as the file gives it
+        except json.JSONDecodeError as exc:
+            expected.append((line, None, f"not JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        if isinstance(value, dict):
+            expected.append((line, value, None))
+        else:
+            expected.append((line, None, f"expected a JSON object, found {type(value).__name__}"))
+    got = [(row.line, row.data, row.error) for row in rows]
+    assert repr(got) == repr(expected)  # repr: NaN is not equal to itself
+
+
 def test_an_anpr_export_is_read_one_line_at_a_time() -> None:
     sample = sample_of(mapping_path("anpr"))
     first = next(read_rows(sample, ReadOptions("ndjson")))

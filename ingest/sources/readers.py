@@ -17,6 +17,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 from lxml import etree
 
 CHUNK_CHARS = 1 << 16
@@ -113,6 +114,15 @@ def read_csv(path: Path, options: ReadOptions) -> Iterator[Row]:
 
 
 # -- NDJSON ----------------------------------------------------------------------------------------
+def _decode_line(text: str) -> Any:
+    """One line's JSON: by orjson, several times faster; what orjson refuses is read by the json module,
+    whose reading and whose message count (numbers beyond 64 bits, NaN, half a surrogate pair)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def read_ndjson(path: Path, options: ReadOptions) -> Iterator[Row]:
     with path.open(encoding=options.encoding) as stream:
         line = 0
@@ -121,7 +131,7 @@ def read_ndjson(path: Path, options: ReadOptions) -> Iterator[Row]:
                 if not text.strip():
                     continue
                 try:
-                    data = json.loads(text)
+                    data = _decode_line(text)
                 except json.JSONDecodeError as exc:
                     yield Row(line, error=f"not JSON: {exc.msg} at column {exc.colno}")
                     continue
