@@ -318,52 +318,62 @@ def _grant_mia(postgres_url: str) -> sessionmaker[Session]:
     return sessions
 
 
-def test_the_web_process_keeps_entitlements_until_the_database_says_they_changed(postgres_url: str) -> None:
-    sessions = _grant_mia(postgres_url)
+def _with_reader(postgres_url: str, sessions: sessionmaker[Session], scenario: Any) -> Any:
+    """Run `scenario(reader)` on an open EntitlementReader; close it, and the sessions' engine, after."""
 
-    async def scenario() -> float:
+    async def run() -> Any:
         reader = EntitlementReader(postgres_url, sessions)
         await reader.open()
-
-        async def registers_are(*expected: str) -> bool:
-            return (await reader.read("mia")).registers == set(expected)
-
         try:
-            await _until(lambda: reader.caching)
-            assert await registers_are("islp")
-            _behind_the_readers_back(postgres_url, GRANT_ANPR_TO_MIA)
-            assert await registers_are("islp"), "the second read did not come from the cache"
-            # Another process (a CLI, another web process) withdraws a grant: its notice empties the cache.
-            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
-                other.execute("DELETE FROM register_grants WHERE register = 'islp'")
-            heard_after = await _until(lambda: registers_are("anpr"), seconds=5)
-            # A change committed in this process counts from the very next read, notice or not.
-            with transaction(sessions) as session:
-                grant_register(session, "mia", "ang")
-            assert await registers_are("anpr", "ang")
-            # A login's bookkeeping on the account changes no rights and announces nothing ...
-            await asyncio.sleep(0.3)  # the notice of the grant above has come and gone
-            assert await registers_are("anpr", "ang")  # kept again
-            _behind_the_readers_back(postgres_url, "DELETE FROM register_grants WHERE register = 'ang'")
-            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
-                other.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE username = 'mia'")
-            await asyncio.sleep(0.3)
-            assert await registers_are("anpr", "ang"), "a login's bookkeeping emptied the cache"
-            # ... a changed clearance does.
-            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
-                other.execute("UPDATE users SET clearance = 3 WHERE username = 'mia'")
-            await _until(lambda: registers_are("anpr"), seconds=5)
-            assert (await reader.read("mia")).clearance == 3
-            with transaction(sessions) as session:
-                get_user(session, "mia").active = False
-            with pytest.raises(UserError, match="no active user"):
-                await reader.read("mia")
-            return heard_after
+            return await scenario(reader)
         finally:
             await reader.close()
 
-    assert asyncio.run(scenario()) < 5
-    sessions.kw["bind"].dispose()
+    try:
+        return asyncio.run(run())
+    finally:
+        sessions.kw["bind"].dispose()
+
+
+def test_the_web_process_keeps_entitlements_until_the_database_says_they_changed(postgres_url: str) -> None:
+    sessions = _grant_mia(postgres_url)
+
+    async def scenario(reader: EntitlementReader) -> float:
+        async def registers_are(*expected: str) -> bool:
+            return (await reader.read("mia")).registers == set(expected)
+
+        await _until(lambda: reader.caching)
+        assert await registers_are("islp")
+        _behind_the_readers_back(postgres_url, GRANT_ANPR_TO_MIA)
+        assert await registers_are("islp"), "the second read did not come from the cache"
+        # Another process (a CLI, another web process) withdraws a grant: its notice empties the cache.
+        with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+            other.execute("DELETE FROM register_grants WHERE register = 'islp'")
+        heard_after = await _until(lambda: registers_are("anpr"), seconds=5)
+        # A change committed in this process counts from the very next read, notice or not.
+        with transaction(sessions) as session:
+            grant_register(session, "mia", "ang")
+        assert await registers_are("anpr", "ang")
+        # A login's bookkeeping on the account changes no rights and announces nothing ...
+        await asyncio.sleep(0.3)  # the notice of the grant above has come and gone
+        assert await registers_are("anpr", "ang")  # kept again
+        _behind_the_readers_back(postgres_url, "DELETE FROM register_grants WHERE register = 'ang'")
+        with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+            other.execute("UPDATE users SET failed_logins = failed_logins + 1 WHERE username = 'mia'")
+        await asyncio.sleep(0.3)
+        assert await registers_are("anpr", "ang"), "a login's bookkeeping emptied the cache"
+        # ... a changed clearance does.
+        with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+            other.execute("UPDATE users SET clearance = 3 WHERE username = 'mia'")
+        await _until(lambda: registers_are("anpr"), seconds=5)
+        assert (await reader.read("mia")).clearance == 3
+        with transaction(sessions) as session:
+            get_user(session, "mia").active = False
+        with pytest.raises(UserError, match="no active user"):
+            await reader.read("mia")
+        return heard_after
+
+    assert _with_reader(postgres_url, sessions, scenario) < 5
 
 
 def test_without_its_listener_the_reader_keeps_nothing(postgres_url: str) -> None:
@@ -371,41 +381,33 @@ def test_without_its_listener_the_reader_keeps_nothing(postgres_url: str) -> Non
     database, so a change it could not hear about is seen at once."""
     sessions = _grant_mia(postgres_url)
 
-    async def scenario() -> None:
-        reader = EntitlementReader(postgres_url, sessions)
-        await reader.open()
-        try:
-            await _until(lambda: reader.caching)
-            assert (await reader.read("mia")).registers == {"islp"}
-            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
-                [listener] = other.execute(
-                    "SELECT pid FROM pg_stat_activity "
-                    "WHERE application_name = %s AND datname = current_database()",
-                    (LISTENER_NAME,),
-                ).fetchall()
-            await asyncio.to_thread(end_backend, postgres_url, listener[0])
-            await _until(lambda: not reader.caching)
-            _behind_the_readers_back(postgres_url, GRANT_ANPR_TO_MIA)
-            assert (await reader.read("mia")).registers == {"islp", "anpr"}
-            # It listens again on a fresh connection, and keeps answers again.
-            await _until(lambda: reader.caching)
-            assert (await reader.read("mia")).registers == {"islp", "anpr"}
-            _behind_the_readers_back(postgres_url, "DELETE FROM register_grants WHERE register = 'anpr'")
-            assert (await reader.read("mia")).registers == {"islp", "anpr"}, "caching did not resume"
-        finally:
-            await reader.close()
+    async def scenario(reader: EntitlementReader) -> None:
+        await _until(lambda: reader.caching)
+        assert (await reader.read("mia")).registers == {"islp"}
+        with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+            [listener] = other.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE application_name = %s AND datname = current_database()",
+                (LISTENER_NAME,),
+            ).fetchall()
+        await asyncio.to_thread(end_backend, postgres_url, listener[0])
+        await _until(lambda: not reader.caching)
+        _behind_the_readers_back(postgres_url, GRANT_ANPR_TO_MIA)
+        assert (await reader.read("mia")).registers == {"islp", "anpr"}
+        # It listens again on a fresh connection, and keeps answers again.
+        await _until(lambda: reader.caching)
+        assert (await reader.read("mia")).registers == {"islp", "anpr"}
+        _behind_the_readers_back(postgres_url, "DELETE FROM register_grants WHERE register = 'anpr'")
+        assert (await reader.read("mia")).registers == {"islp", "anpr"}, "caching did not resume"
 
-    asyncio.run(scenario())
-    sessions.kw["bind"].dispose()
+    _with_reader(postgres_url, sessions, scenario)
 
 
 def test_a_read_under_way_when_a_notice_comes_keeps_nothing(postgres_url: str) -> None:
     """The rows a read fetched before a change was announced are answered once, never kept."""
     sessions = _grant_mia(postgres_url)
 
-    async def scenario() -> None:
-        reader = EntitlementReader(postgres_url, sessions)
-        await reader.open()
+    async def scenario(reader: EntitlementReader) -> None:
         fetched, release = asyncio.Event(), asyncio.Event()
         fetch = reader._fetch
 
@@ -415,24 +417,20 @@ def test_a_read_under_way_when_a_notice_comes_keeps_nothing(postgres_url: str) -
             await release.wait()
             return rows
 
-        try:
-            await _until(lambda: reader.caching)
-            reader._fetch = slow_fetch  # type: ignore[method-assign]
-            under_way = asyncio.create_task(reader.read("mia"))
-            await fetched.wait()  # it holds the rows with ISLP
-            generation = reader._generation
-            with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
-                other.execute("DELETE FROM register_grants WHERE register = 'islp'")
-            await _until(lambda: reader._generation != generation, seconds=5)  # the notice came
-            release.set()
-            assert (await under_way).registers == {"islp"}  # what it read, answered once
-            reader._fetch = fetch  # type: ignore[method-assign]
-            assert (await reader.read("mia")).registers == set(), "the stale rows were kept"
-        finally:
-            await reader.close()
+        await _until(lambda: reader.caching)
+        reader._fetch = slow_fetch  # type: ignore[method-assign]
+        under_way = asyncio.create_task(reader.read("mia"))
+        await fetched.wait()  # it holds the rows with ISLP
+        generation = reader._generation
+        with psycopg.connect(_libpq(postgres_url), autocommit=True) as other:
+            other.execute("DELETE FROM register_grants WHERE register = 'islp'")
+        await _until(lambda: reader._generation != generation, seconds=5)  # the notice came
+        release.set()
+        assert (await under_way).registers == {"islp"}  # what it read, answered once
+        reader._fetch = fetch  # type: ignore[method-assign]
+        assert (await reader.read("mia")).registers == set(), "the stale rows were kept"
 
-    asyncio.run(scenario())
-    sessions.kw["bind"].dispose()
+    _with_reader(postgres_url, sessions, scenario)
 
 
 def test_a_database_without_the_notices_is_read_on_every_request(postgres_url: str) -> None:
@@ -440,21 +438,15 @@ def test_a_database_without_the_notices_is_read_on_every_request(postgres_url: s
     with psycopg.connect(_libpq(postgres_url), autocommit=True) as connection:
         connection.execute(f"DROP TRIGGER {NOTICE_TRIGGER} ON case_members")
 
-    async def scenario() -> None:
-        reader = EntitlementReader(postgres_url, sessions)
-        await reader.open()
-        try:
-            assert reader._listener is not None
-            await _until(lambda: reader._listener.done())  # type: ignore[union-attr]
-            assert not reader.caching
-            assert (await reader.read("mia")).registers == {"islp"}
-            _behind_the_readers_back(postgres_url, "DELETE FROM register_grants")
-            assert (await reader.read("mia")).registers == set()
-        finally:
-            await reader.close()
+    async def scenario(reader: EntitlementReader) -> None:
+        assert reader._listener is not None
+        await _until(lambda: reader._listener.done())  # type: ignore[union-attr]
+        assert not reader.caching
+        assert (await reader.read("mia")).registers == {"islp"}
+        _behind_the_readers_back(postgres_url, "DELETE FROM register_grants")
+        assert (await reader.read("mia")).registers == set()
 
-    asyncio.run(scenario())
-    sessions.kw["bind"].dispose()
+    _with_reader(postgres_url, sessions, scenario)
 
 
 def test_grants_expire_and_revoke(database_url: str) -> None:
