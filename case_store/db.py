@@ -68,7 +68,8 @@ def create_schema(engine: Engine) -> None:
     Anything more (a changed type, a new constraint) needs a real migration; there is none yet
     (docs/decisions.md, 14). Adding nullable columns in place keeps an existing data folder usable
     when a release adds a field, as the upload ledger's notes and evidence numbers did. On PostgreSQL
-    the triggers that announce changed entitlements are (re)created too (case_store.notices)."""
+    the triggers that announce changed entitlements are made too, when missing or of an older version
+    (case_store.notices)."""
     Base.metadata.create_all(engine)
     existing = inspect(engine)
     with engine.begin() as connection:

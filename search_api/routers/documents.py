@@ -9,15 +9,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from opensearchpy import OpenSearch
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from case_store.audit import Entry
-from case_store.models import FINAL_STATES, Upload
+from case_store.models import Upload
 from ingest.blobs import BlobError
 from ingest.documents import accept_upload, make_searchable, retry_failed
 from ingest.reports import batch_report, progress, report_csv, report_pdf, sha256_of, summary_line
 from ingest.resumable import ResumableError, ResumableUploads
+from ingest.settings import Settings
 from ingest.tasks import PROCESS_DOCUMENT
 from search_api.deps import (
     AppSettings,
@@ -161,12 +163,14 @@ def _batch_summary(batch_id: str, rows: list[Upload]) -> dict[str, Any]:
     }
 
 
-def _searchable_when_done(search: Search, settings: AppSettings, rows: list[Upload]) -> None:
-    """A batch said to be done is found by every search from then on. The worker writes each file's
-    records without waiting for a refresh (decision 33): the index shows them within its refresh
-    interval, and here at once when the batch is done."""
-    if rows and all(row.status in FINAL_STATES for row in rows):
+def _summary_of(search: OpenSearch, settings: Settings, batch_id: str, rows: list[Upload]) -> dict[str, Any]:
+    """The batch's summary; a batch said to be done is found by every search from then on. The worker
+    writes each file's records without waiting for a refresh (decision 33): the index shows them within
+    its refresh interval, and all at once when the batch is reported done."""
+    summary = _batch_summary(batch_id, rows)
+    if summary["done"]:
         make_searchable(search, settings.index_prefix)
+    return summary
 
 
 @router.get("/api/batches/{batch_id}")
@@ -175,16 +179,14 @@ def batch_status(
 ) -> dict[str, Any]:
     """What became of each file of one of your batches: counts, rate, time left, failures."""
     rows = _batch_rows(sessions, principal, batch_id)
-    _searchable_when_done(search, settings, rows)
-    return {"batch": batch_id, **_batch_summary(batch_id, rows)}
+    return {"batch": batch_id, **_summary_of(search, settings, batch_id, rows)}
 
 
 def _batch_view(request: Request, principal: CurrentPrincipal, batch_id: str, rows: list[Upload]) -> Response:
-    _searchable_when_done(request.app.state.search, request.app.state.settings, rows)
     context = {
         "principal": principal,
         "batch": batch_id,
-        "summary": _batch_summary(batch_id, rows),
+        "summary": _summary_of(request.app.state.search, request.app.state.settings, batch_id, rows),
         "csrf_token": csrf_token(request),
     }
     template = "_batch.html" if request.headers.get("hx-request") else "batch.html"
