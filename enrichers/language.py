@@ -12,8 +12,10 @@ _LANGUAGES = {
     Language.GERMAN: "de",
     Language.ENGLISH: "en",
 }
-# Long documents are judged on their opening; it is where the language of a statement is set.
-_SAMPLE_CHARS = 4000
+# Long documents are judged on their opening; it is where the language of a statement is set. Lingua's
+# time grows faster than the text (5.0 ms for 4,000 characters, 1.9 for 2,000); on 1,175 parliament
+# texts of over 6,000 characters 2,000 gave the same answers as 4,000 (decision 35).
+_SAMPLE_CHARS = 2000
 
 
 @lru_cache(maxsize=1)

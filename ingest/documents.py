@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 from opensearchpy import OpenSearch
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import NotFoundError
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.db import transaction
@@ -326,25 +326,31 @@ class DocumentPipeline:
     def _claim(self, upload_id: int) -> tuple[Upload, list[str], bool] | None:
         """Claim one delivery of the task (None when there is nothing, or nothing more, to do), and in the
         same transaction read what `process` needs of the ledger: every path of this content, and whether
-        another entry with it says its record is in the index."""
+        another entry with it says its record is in the index. Two statements: the claim, which counts the
+        delivery and says `processing` unless this was one delivery too many, and the content's entries."""
+        claim = (
+            update(Upload)
+            .where(Upload.id == upload_id, Upload.status.not_in(FINAL_STATES))
+            .values(
+                attempts=Upload.attempts + 1,
+                status=case((Upload.attempts >= MAX_DELIVERIES, Upload.status), else_="processing"),
+            )
+            .returning(Upload)
+            .execution_options(synchronize_session=False)
+        )
         with transaction(self.sessions) as session:
-            upload = session.get(Upload, upload_id)
-            if upload is None or upload.status in FINAL_STATES:
+            upload = session.scalars(claim).one_or_none()
+            if upload is None:
                 return None
-            upload.attempts += 1
-            if upload.attempts > MAX_DELIVERIES:
-                quarantined = upload.sha256
-            else:
-                upload.status = "processing"
-                session.flush()
+            if upload.attempts <= MAX_DELIVERIES:
                 session.expunge(upload)
-                paths = self._paths_in(session, upload.sha256)
-                settled_copy = select(Upload.id).where(
-                    Upload.sha256 == upload.sha256,
-                    Upload.id != upload.id,
-                    Upload.status.in_(SETTLED_WITH_RECORD),
-                )
-                return upload, paths, session.scalars(settled_copy).first() is not None
+                copies = session.execute(
+                    select(Upload.id, Upload.path, Upload.status).where(Upload.sha256 == upload.sha256)
+                ).all()
+                paths = sorted({copy.path for copy in copies})
+                settled = any(c.id != upload.id and c.status in SETTLED_WITH_RECORD for c in copies)
+                return upload, paths, settled
+            quarantined = upload.sha256
         self.fail(upload_id, f"quarantined: processing did not finish in {MAX_DELIVERIES} attempts")
         log.warning("upload %s (%s) quarantined", upload_id, quarantined)
         return None
