@@ -46,15 +46,15 @@ MUNICIPALITIES = Path(__file__).resolve().parent.parent / "ingest" / "generate" 
 _AMBIGUOUS_PLACES = frozenset(
     {"As", "Ans", "Ham", "Mol", "Peer", "Lint", "Spa", "Bree", "Boom", "Hove", "Wellen", "Essen", "Kapellen",
      "Zele", "Lo", "Bever", "Berg", "Heers", "Amay", "Olne", "Wanze", "Tellin", "Tinlot"}
-)
+)  # fmt: skip
 _TITLES = {
     "herr", "frau", "mr", "mrs", "ms", "miss", "sir", "dr", "prof", "monsieur", "madame", "mademoiselle",
     "m.", "mme", "mlle", "meneer", "mevrouw", "mevr", "dhr", "heer", "mr.", "mrs.", "ms.", "dr.", "prof.",
     "mme.", "mevr.", "dhr.",
-}
+}  # fmt: skip
 # Lower-case words inside surnames: van, de, von, du, ...
 _PARTICLES = ["van", "de", "der", "den", "von", "vom", "zu", "le", "la", "du", "des", "d'", "ten", "ter",
-              "vanden", "vander", "del", "da", "di", "el", "al", "ben"]
+              "vanden", "vander", "del", "da", "di", "el", "al", "ben"]  # fmt: skip
 # A capitalised word of two letters or more; one ending in a full stop is an abbreviation, not a name.
 _CAPITALISED = r"^[A-ZÀ-ÖØ-Þ][\w'\u2019.-]*\w$"
 _EDGE_PUNCTUATION = "'\"\u2018\u2019\u201a\u201c\u201d\u201e\u00ab\u00bb\u2039\u203a()[]{}<>,;:"
@@ -218,7 +218,7 @@ def _strict_patterns(nlp: Language) -> list[Pattern]:
     title: Pattern = {"LOWER": {"IN": sorted(_TITLES)}, "OP": "{1,2}"}  # "Herr Dr. Müller"
     particles = {"LOWER": {"IN": _PARTICLES}, "OP": "{0,3}"}
     patterns.append(_pattern("PER", [title, {"ORTH": ".", "OP": "?"}, particles, capitalised,
-                                     {**capitalised, "OP": "?"}], "patterns"))
+                                     {**capitalised, "OP": "?"}], "patterns"))  # fmt: skip
     return patterns
 
 

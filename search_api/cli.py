@@ -320,14 +320,14 @@ def _wait_for_batch(sessions, batch_id: str, timeout: float) -> dict[str, int]: 
 
     from sqlalchemy import select
 
-    from case_store.models import Upload
+    from case_store.models import FINAL_STATES, Upload
 
     deadline = time.monotonic() + timeout
     while True:
         with sessions() as session:
             states = list(session.scalars(select(Upload.status).where(Upload.batch_id == batch_id)))
         counts = dict(Counter(states))
-        if all(state not in {"received", "processing"} for state in states) or time.monotonic() > deadline:
+        if set(counts) <= FINAL_STATES or time.monotonic() > deadline:
             return counts
         time.sleep(1)
 
@@ -384,8 +384,10 @@ def upload(
         celery.send_task(PROCESS_DOCUMENT, args=[upload_id])
     typer.echo(f"batch {batch_id}: {len(ids)} files received")
     if wait:
+        from case_store.models import FINAL_STATES
+
         counts = _wait_for_batch(sessions, batch_id, timeout)
-        if not {"received", "processing"} & set(counts):
+        if set(counts) <= FINAL_STATES:
             from ingest.documents import make_searchable
             from ingest.index.client import make_search_client
 

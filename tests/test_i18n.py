@@ -112,6 +112,7 @@ def test_every_detail_field_has_a_label() -> None:
         finally:
             i18n._language.reset(token)
 
+
 @pytest.mark.parametrize("code", CATALOGUED)
 def test_every_message_is_translated(code: str) -> None:
     """Each id the interface uses has a translation, not fuzzy, with the same placeholders; none is stale."""

@@ -72,7 +72,7 @@ def test_french_company_and_police_zone_come_from_the_patterns() -> None:
         ("en", "Mrs Smith met John Taylor of the Metropolitan Police in London about Acme Ltd.",
          {("PER", "Smith"), ("PER", "John Taylor"), ("ORG", "Metropolitan Police"), ("LOC", "London")}),
     ],
-)
+)  # fmt: skip
 def test_german_and_english_rely_on_rules(language: str, text: str, expected: set[tuple[str, str]]) -> None:
     result = entities(text, language)
     assert expected <= found(result)

@@ -403,7 +403,7 @@ def test_ndjson_rows_read_as_the_json_module_reads_them(tmp_path: Path) -> None:
         '{"same": 1, "same": 2, "caf\u00e9": "\u20ac"}',
         '{"plate": "1-ABC-123",}',
         '{"plate": ',
-        '[1, 2]',
+        "[1, 2]",
         '"text"',
     ]
     export = tmp_path / "reads.ndjson"

@@ -80,6 +80,7 @@ def corpus_run(
     (root / "kopie" / "zip-in-zip.zip").write_bytes((CORPUS / "pkg/test-zip-of-zip.zip").read_bytes())
     files = sorted(path for path in root.rglob("*") if path.is_file())
     engine = make_engine(profile.resolved_database_url)
+    search = make_search_client(profile)
     try:
         return ingest_corpus(
             files,
@@ -89,10 +90,11 @@ def corpus_run(
             celery=make_celery(profile),
             uploader="rechercheur",
             timeout=1500,
-            search=make_search_client(profile),
+            search=search,
             index_prefix=profile.index_prefix,
         )
     finally:
+        search.close()
         engine.dispose()
 
 
