@@ -30,6 +30,7 @@ import json
 import multiprocessing
 import os
 import platform
+import re
 import signal
 import statistics
 import subprocess
@@ -217,6 +218,53 @@ def reset_index(search: OpenSearch, prefix: str) -> None:
 
 
 # -- the arms ----------------------------------------------------------------------------------------
+# Whose processor time an arm spends, read from /proc around each arm (outside its stopwatch): every
+# process of the machine, grouped by what it is. The groups say where a pipeline's time goes that its
+# stages do not spend (the worker's own work, the blob store, the ledger, the index).
+CPU_GROUPS = (
+    ("frog", re.compile(r"(^|/)frog\b")),
+    ("tika", re.compile(r"tika-server")),
+    ("tesseract", re.compile(r"tesseract")),
+    ("opensearch", re.compile(r"opensearch")),
+    ("postgresql", re.compile(r"postgres")),
+    ("s3", re.compile(r"s3proxy|minio")),
+    ("redis", re.compile(r"redis")),
+    ("worker", re.compile(r"search_api\.cli worker|celery")),
+    ("ner_pool", re.compile(r"multiprocessing")),
+)
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_by_process() -> dict[int, tuple[float, str]]:
+    """Processor seconds so far of every process (with its children that ended, such as Tika's OCR
+    runs), and its command line; empty where there is no /proc."""
+    found: dict[int, tuple[float, str]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        found[int(entry.name)] = (ticks / _TICK, command)
+    return found
+
+
+def cpu_spent(before: dict[int, tuple[float, str]], after: dict[int, tuple[float, str]]) -> dict[str, float]:
+    """Processor seconds per group between two readings; "bench" is this process (the uploads the
+    pipeline arm makes, the Tika arm's requests), "other" the rest of the machine."""
+    spent: dict[str, float] = {}
+    for pid, (seconds, command) in after.items():
+        group = "bench" if pid == os.getpid() else _group(command)
+        spent[group] = spent.get(group, 0.0) + seconds - before.get(pid, (0.0, ""))[0]
+    return {group: round(value, 2) for group, value in sorted(spent.items()) if value >= 0.01}
+
+
+def _group(command: str) -> str:
+    return next((name for name, pattern in CPU_GROUPS if pattern.search(command)), "other")
+
+
 @dataclass
 class Run:
     """One timed run of one arm over one class's files."""
@@ -226,6 +274,7 @@ class Run:
     pages: int
     load_before: float  # the 1-minute load average as the arm starts and ends: how quiet the machine was
     load_after: float
+    cpu: dict[str, float] = field(default_factory=dict)  # processor seconds per group of processes
 
     @property
     def pages_per_s(self) -> float:
@@ -236,14 +285,18 @@ class Run:
             "seconds": round(self.seconds, 3),
             "pages_per_s": round(self.pages_per_s, 4),
             "load": [round(self.load_before, 2), round(self.load_after, 2)],
+            "cpu_s": self.cpu,
         }
 
 
 def timed(arm: str, pages: int, work: Callable[[], None]) -> Run:
     load_before = os.getloadavg()[0]
+    cpu_before = cpu_by_process()
     started = time.perf_counter()
     work()
-    return Run(arm, time.perf_counter() - started, pages, load_before, os.getloadavg()[0])
+    seconds = time.perf_counter() - started
+    spent = cpu_spent(cpu_before, cpu_by_process())
+    return Run(arm, seconds, pages, load_before, os.getloadavg()[0], spent)
 
 
 @dataclass
@@ -567,6 +620,9 @@ def summarise_class(run: ClassRun) -> dict[str, Any]:
     def median(arm: str) -> float:
         return float(statistics.median(entry[arm]["pages_per_s"] for entry in run.rounds))
 
+    def cpu(arm: str) -> float:
+        return float(statistics.median(sum(entry[arm]["cpu_s"].values()) for entry in run.rounds))
+
     rates = {arm: median(arm) for arm in ("pipeline", *STAGES)}
     stages = {stage: rates[stage] for stage in STAGES}
     slowest = min(stages, key=lambda stage: stages[stage])
@@ -583,6 +639,14 @@ def summarise_class(run: ClassRun) -> dict[str, Any]:
         "ratio_to_slowest": round(statistics.median(entry["ratio_to_slowest"] for entry in run.rounds), 3),
         "slowest_stage": slowest,
         "seconds_per_page": {arm: round(1 / value, 3) for arm, value in rates.items()},
+        # Processor seconds of the whole machine per page, medians of the rounds: the pipeline's against
+        # the sum of its stages' says how much work the pipeline adds to theirs.
+        "cpu_s_per_page": {
+            arm: round(
+                statistics.median(sum(entry[arm]["cpu_s"].values()) for entry in run.rounds) / run.pages, 4
+            )
+            for arm in ("pipeline", *STAGES)
+        },
         "pipeline_checks": run.checks,
         "rounds": run.rounds,
     }

@@ -52,7 +52,12 @@ def test_b2_measures_every_arm_and_indexes_every_file_with_text(tmp_path: Path) 
         assert checks["chars_indexed"] > 500, name
         rounds = figures_of["rounds"]
         assert [entry["order"][0] for entry in rounds] == ["pipeline", "stages"]  # interleaved
+        # Processor time per arm, by process: the worker's in the pipeline, the NER pool's in the NER arm.
+        assert all(figures_of["cpu_s_per_page"][arm] > 0 for arm in ("pipeline", "tika", "ner")), name
         for entry in rounds:
+            pipeline_cpu, ner_cpu = entry["pipeline"]["cpu_s"], entry["ner"]["cpu_s"]
+            assert pipeline_cpu.get("worker", 0) > pipeline_cpu.get("ner_pool", 0), name
+            assert ner_cpu.get("ner_pool", 0) > ner_cpu.get("worker", 0), name
             assert entry["tika_chars"] > 500 and entry["entities"] > 0, name
             assert entry["pdf_pages"]["made"] == entry["pdf_pages"]["tika"] > 0, name  # Tika counts ours
     assert "/serial" in run.stdout  # the table
