@@ -44,7 +44,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import requests
@@ -55,7 +55,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.docsets import BORN_DIGITAL, SCANNED, Document, born_digital, scanned
-from case_store.db import create_schema, make_engine, make_sessionmaker
+from case_store.db import create_schema, make_engine, make_sessionmaker, single_read
 from case_store.models import FINAL_STATES, Upload
 from enrichers.language import detect_language
 from ingest.archives import ChildLimits
@@ -235,30 +235,47 @@ CPU_GROUPS = (
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def cpu_by_process() -> dict[int, tuple[float, str]]:
+class ProcessTime(NamedTuple):
+    seconds: float  # its own processor time and that of its children that ended and were waited for
+    command: str
+    parent: int
+
+
+def cpu_by_process() -> dict[int, ProcessTime]:
     """Processor seconds so far of every process (with its children that ended, such as Tika's OCR
-    runs), and its command line; empty where there is no /proc."""
-    found: dict[int, tuple[float, str]] = {}
+    runs), its command line and its parent; empty where there is no /proc."""
+    found: dict[int, ProcessTime] = {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             stat = (entry / "stat").read_text()
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # the process ended meanwhile
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
+        fields = stat[stat.rindex(")") + 2 :].split()  # from the state on: field 3 of the line is [0]
         ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-        found[int(entry.name)] = (ticks / _TICK, command)
+        found[int(entry.name)] = ProcessTime(ticks / _TICK, command, int(fields[1]))
     return found
 
 
-def cpu_spent(before: dict[int, tuple[float, str]], after: dict[int, tuple[float, str]]) -> dict[str, float]:
+def cpu_spent(before: dict[int, ProcessTime], after: dict[int, ProcessTime]) -> dict[str, float]:
     """Processor seconds per group between two readings; "bench" is this process (the uploads the
-    pipeline arm makes, the Tika arm's requests), "other" the rest of the machine."""
+    pipeline arm makes, the Tika arm's requests), "other" the rest of the machine.
+
+    A process that ended between the readings hands its whole life to its parent's children's time;
+    what it had spent by the first reading was counted already, so the parent is charged the rest only."""
+
+    def group(pid: int, command: str) -> str:
+        return "bench" if pid == os.getpid() else _group(command)
+
     spent: dict[str, float] = {}
-    for pid, (seconds, command) in after.items():
-        group = "bench" if pid == os.getpid() else _group(command)
-        spent[group] = spent.get(group, 0.0) + seconds - before.get(pid, (0.0, ""))[0]
-    return {group: round(value, 2) for group, value in sorted(spent.items()) if value >= 0.01}
+    for pid, now in after.items():
+        key = group(pid, now.command)
+        spent[key] = spent.get(key, 0.0) + now.seconds - (before[pid].seconds if pid in before else 0.0)
+    for pid, then in before.items():
+        if pid not in after and then.parent in after:
+            key = group(then.parent, after[then.parent].command)
+            spent[key] = spent.get(key, 0.0) - then.seconds
+    return {key: round(value, 2) for key, value in sorted(spent.items()) if value >= 0.01}
 
 
 def _group(command: str) -> str:
@@ -337,9 +354,9 @@ class Pipeline:
             .where(Upload.batch_id == batch_id, Upload.status.in_(FINAL_STATES))
         )
         while True:
-            with self.sessions() as session:
-                done = session.scalar(final)
-            if done == files:
+            with single_read(self.sessions) as session:
+                done = session.scalar(final) or 0
+            if done >= files:
                 break
             if time.monotonic() > deadline:
                 statuses = select(Upload.status).where(Upload.batch_id == batch_id)
@@ -641,12 +658,7 @@ def summarise_class(run: ClassRun) -> dict[str, Any]:
         "seconds_per_page": {arm: round(1 / value, 3) for arm, value in rates.items()},
         # Processor seconds of the whole machine per page, medians of the rounds: the pipeline's against
         # the sum of its stages' says how much work the pipeline adds to theirs.
-        "cpu_s_per_page": {
-            arm: round(
-                statistics.median(sum(entry[arm]["cpu_s"].values()) for entry in run.rounds) / run.pages, 4
-            )
-            for arm in ("pipeline", *STAGES)
-        },
+        "cpu_s_per_page": {arm: round(cpu(arm) / run.pages, 4) for arm in ("pipeline", *STAGES)},
         "pipeline_checks": run.checks,
         "rounds": run.rounds,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,10 +18,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store.models import Base
 from case_store.notices import install_change_notices
 
+# The oldest SQLite the embedded profile runs on: a worker claims a file with UPDATE … RETURNING.
+SQLITE_MINIMUM = (3, 35)
+
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        if sqlite3.sqlite_version_info < SQLITE_MINIMUM:
+            raise RuntimeError(
+                f"SQLite {sqlite3.sqlite_version} is too old for the embedded profile: it needs "
+                f"{'.'.join(map(str, SQLITE_MINIMUM))} or newer (UPDATE … RETURNING, decision 35)"
+            )
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})

@@ -77,3 +77,26 @@ def test_document_sets_are_reproducible_and_scans_hold_no_text_layer(tmp_path: P
             assert b"/Font" not in body  # an image: nothing but OCR can read it
         else:
             assert b"/Font" in body
+
+
+def test_a_process_that_ends_between_readings_is_counted_once() -> None:
+    """A child's processor time is its own while it runs and its parent's once waited for; what it had
+    spent by the first reading belongs to an earlier arm, not to the one in which it ended."""
+    from bench.b2_pipeline import cpu_by_process, cpu_spent
+
+    burn = (
+        "import sys, time\nend = time.process_time() + 0.5\n"
+        "while time.process_time() < end: pass\nsys.stdin.read()"
+    )
+    child = subprocess.Popen([sys.executable, "-c", burn], stdin=subprocess.PIPE)
+    try:
+        while (seen := cpu_by_process().get(child.pid)) is None or seen.seconds < 0.5:
+            pass
+        before = cpu_by_process()
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+    spent = cpu_spent(before, cpu_by_process())
+    assert before[child.pid].seconds >= 0.5
+    assert spent.get("bench", 0.0) < 0.25, spent

@@ -6,6 +6,7 @@ import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -521,3 +522,14 @@ def test_a_paging_cursor_is_honoured_for_its_own_user_until_it_expires(database_
     expired = CursorStore(make_sessionmaker(engine), keep=timedelta(seconds=-1))
     assert expired.get(expired.put("pit-old", "rechercheur"), "rechercheur") is None
     engine.dispose()
+
+
+def test_an_sqlite_too_old_for_the_claim_is_refused_with_its_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import case_store.db as db
+
+    monkeypatch.setattr(db.sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(db.sqlite3, "sqlite_version", "3.34.1")
+    with pytest.raises(RuntimeError, match=r"SQLite 3\.34\.1 is too old .* 3\.35 or newer"):
+        make_engine(f"sqlite:///{tmp_path / 'old.db'}")
