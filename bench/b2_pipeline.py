@@ -76,6 +76,7 @@ CLASSES = (BORN_DIGITAL, SCANNED)
 # in about three, and scans are the pipeline arm's and the Tika arm's time.
 FULL = {BORN_DIGITAL: 100, SCANNED: 24}
 QUICK = {BORN_DIGITAL: 2, SCANNED: 2}
+NEAR_END_FILES = 10  # from here on the stopwatch polls twenty times a second
 CONCURRENCY = default_worker_processes()  # the worker's processes, as `speurder worker` starts by default
 STAGES = ("tika", "ner", "bulk")
 PDF_FORMATS = ("pdf", "scan.pdf")
@@ -345,8 +346,9 @@ class Pipeline:
         return ids
 
     def wait(self, batch_id: str, files: int, timeout: float = WAIT_SECONDS) -> list[Upload]:
-        """The batch's ledger rows once all are final. The stopwatch asks a count of final rows twenty
-        times a second (a fraction of a millisecond each) and reads the rows once, at the end."""
+        """The batch's ledger rows once all are final. The stopwatch asks a count of final rows four times
+        a second, and twenty times once the last few files are in the works (the end is found within
+        50 ms, and the polls cost the arm some 80 statements rather than 340); it reads the rows once."""
         deadline = time.monotonic() + timeout
         final = (
             select(func.count())
@@ -363,7 +365,7 @@ class Pipeline:
                 with self.sessions() as session:
                     states = Counter(session.scalars(statuses))
                 raise BenchError(f"batch {batch_id} not final after {timeout:.0f} s: {dict(states)}")
-            time.sleep(0.05)
+            time.sleep(0.05 if files - done <= NEAR_END_FILES else 0.25)
         with self.sessions() as session:
             rows = list(session.scalars(select(Upload).where(Upload.batch_id == batch_id)))
             session.expunge_all()
@@ -417,6 +419,9 @@ def tika_stage(
     url = settings.tika_url.rstrip("/") + "/rmeta/text"
     limits = ChildLimits()
     out: list[Extracted | None] = [None] * len(documents)
+    # Connections kept open from one file to the next, as each worker process keeps its own.
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
 
     def one(position: int) -> None:
         document = documents[position]
@@ -428,7 +433,7 @@ def tika_stage(
             limits=limits,
         ) | {"Accept": "application/json"}  # as tika-python asks
         with document.path.open("rb") as stream:
-            response = requests.put(
+            response = session.put(
                 url, data=stream, headers=headers, timeout=settings.tika_timeout_seconds + 60
             )
         if response.status_code != 200:
@@ -446,7 +451,8 @@ def tika_stage(
             for future in [pool.submit(one, position) for position in range(len(documents))]:
                 future.result()
 
-    run = timed("tika", sum(d.pages for d in documents), work)
+    with session:
+        run = timed("tika", sum(d.pages for d in documents), work)
     return run, [item for item in out if item is not None]
 
 

@@ -52,6 +52,10 @@ _NON_DIGITS = re.compile(r"\D")
 _ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 # How far before a number its label may stand: "paspoort nr. EH123456", "chassisnummer: ...".
 _LABEL_WINDOW = 40
+# Most patterns open with a character class and test what stands before it only after its first
+# character, "\d(?<![\d.]\d)" or "[A-Z](?<![A-Za-z0-9].)", never "(?<![\d.])\d": the regex engine then
+# jumps from one possible first character to the next instead of trying every position of a long text
+# (a born-digital document's scan took 4.1 ms instead of 5.9).
 
 
 def _compact(raw: str) -> str:
@@ -216,9 +220,11 @@ def amounts(text: str) -> Iterator[Found]:
 # too often a word and a number: "250 EUR"); those series never used I, O or Q ("112-BIS"). In running
 # text plates are written in capitals: "op 3 mei 123" is no plate.
 _PLATE_CURRENT = re.compile(
-    r"(?<![A-Za-z0-9-])(?:[1-9][\s.-]?|[GMOQTUVWYZ]-)[A-Z]{3}[\s.-]?\d{3}(?![A-Za-z0-9]|-\w)"
+    r"[1-9GMOQTUVWYZ](?<![A-Za-z0-9-].)(?:(?<=[1-9])[\s.-]?|(?<=[A-Z])-)[A-Z]{3}[\s.-]?\d{3}(?![A-Za-z0-9]|-\w)"
 )
-_PLATE_OLD = re.compile(r"(?<![A-Za-z0-9-])(?:[A-Z]{3}[.-]\d{3}|\d{3}[.-][A-Z]{3})(?![A-Za-z0-9-])")
+_PLATE_OLD = re.compile(
+    r"[A-Z0-9](?<![A-Za-z0-9-].)(?:(?<=[A-Z])[A-Z]{2}[.-]\d{3}|(?<=\d)\d{2}[.-][A-Z]{3})(?![A-Za-z0-9-])"
+)
 # Letters that follow a number in running text far more often than they make a plate.
 _NOT_PLATE_LETTERS = frozenset(
     {"EUR", "USD", "GBP", "CHF", "JPY", "CNY", "PLN", "CZK", "SEK", "NOK", "DKK", "HUF", "RON", "KMH", "KPH",
@@ -271,7 +277,9 @@ def plates(text: str) -> Iterator[Found]:
 
 # VIN (ISO 3779): 17 characters without I, O, Q. Position 9 is a check digit in North America; many
 # European makers leave it free, so without a valid check we need the label.
-_VIN = re.compile(r"(?<![A-Za-z0-9])(?=[A-HJ-NPR-Z0-9]*[A-Z])[A-HJ-NPR-Z0-9]{17}(?![A-Za-z0-9])")
+_VIN = re.compile(
+    r"[A-HJ-NPR-Z0-9](?<![A-Za-z0-9].)(?:(?<=[A-Z])|(?=[A-HJ-NPR-Z0-9]*[A-Z]))[A-HJ-NPR-Z0-9]{16}(?![A-Za-z0-9])"
+)
 _VIN_LABEL = _label("VIN", "chassis", "châssis", "Fahrgestell", "vehicle identification")
 _VIN_VALUES = dict(zip("0123456789ABCDEFGHJKLMNPRSTUVWXYZ", [*range(10), *range(1, 9), *range(1, 6), 7, 9,
                                                                  *range(2, 10)], strict=True))  # fmt: skip
@@ -306,11 +314,13 @@ def imeis(text: str) -> Iterator[Found]:
 # ISLP PV number: judicial district, zone, series, serial and year, AN.12.L3.004711/2026; also written
 # with spaces or without separators, with a short serial or a two-digit year.
 _PV = re.compile(
-    r"(?<![A-Za-z0-9.])(?P<district>[A-Z]{2})[.\s](?P<zone>\d{2})[.\s]?(?P<series>L\d)[.\s]?"
+    r"(?P<district>[A-Z](?<![A-Za-z0-9.].)[A-Z])[.\s](?P<zone>\d{2})[.\s]?(?P<series>L\d)[.\s]?"
     r"(?P<serial>\d{1,6})\s?/\s?(?P<year>\d{4}|\d{2})(?!\d)"
 )
 # PacOs seizure barcode: PAC, the year, a seven-digit serial (PAC20260100231).
-_BARCODE = re.compile(r"(?<![A-Za-z0-9])PAC[\s-]?(?P<year>(?:19|20)\d{2})[\s-]?(?P<serial>\d{7})(?!\d)", re.I)
+_BARCODE = re.compile(
+    r"[Pp](?<![A-Za-z0-9].)[Aa][Cc][\s-]?(?P<year>(?:19|20)\d{2})[\s-]?(?P<serial>\d{7})(?!\d)"
+)
 
 
 def pv_numbers(text: str) -> Iterator[Found]:
@@ -330,7 +340,10 @@ def barcodes(text: str) -> Iterator[Found]:
 # -- contact ---------------------------------------------------------------------------------------
 # A run of digit groups that may hold phone numbers: 0470 12 34 56, 0470/12.34.56, +32 (0)2 555 12 12.
 # phonenumbers validates; only runs starting with 0 or + are read (a bare "470 12 34 56" is not).
-_PHONE_RUN = re.compile(r"(?<![\w+/.-])\+?\(?\d[\d()]*(?:(?:[ \t]?[./-][ \t]?|[ \t])\(?\d[\d()]*)*")
+_PHONE_RUN = re.compile(
+    r"[+(\d](?<![\w+/.-].)(?:(?<=\+)\(?\d|(?<=\()\d|(?<=\d))[\d()]*"
+    r"(?:(?:[ \t]?[./-][ \t]?|[ \t])\(?\d[\d()]*)*"
+)
 _PHONE_GROUP = re.compile(r"\+?\(?\d[\d()]*")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 
@@ -420,11 +433,11 @@ _MONTHS = {
 }
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DATE_NUMERIC = re.compile(
-    r"(?<![\d./-])(?P<d>[0-3]?\d)(?P<sep>[/.-])(?P<m>[01]?\d)(?P=sep)(?P<y>(?:19|20)\d{2})(?!\d)"
+    r"(?P<d>\d(?<![\d./-].)(?:(?<=[0-3])\d)?)(?P<sep>[/.-])(?P<m>[01]?\d)(?P=sep)(?P<y>(?:19|20)\d{2})(?!\d)"
 )
-_DATE_ISO = re.compile(r"(?<![\d./-])(?P<y>(?:19|20)\d{2})-(?P<m>[01]\d)-(?P<d>[0-3]\d)(?!\d)")
+_DATE_ISO = re.compile(r"(?P<y>[12](?<![\d./-].)(?:(?<=1)9|(?<=2)0)\d{2})-(?P<m>[01]\d)-(?P<d>[0-3]\d)(?!\d)")
 _DATE_WORDS = re.compile(
-    rf"(?<![\w.])(?P<d>[0-3]?\d)(?:er|\.)?\s(?P<m>(?i:{_MONTH_NAMES}))\.?\s(?P<y>(?:19|20)\d{{2}})(?!\d)"
+    rf"(?P<d>\d(?<![\w.].)(?:(?<=[0-3])\d)?)(?:er|\.)?\s(?P<m>(?i:{_MONTH_NAMES}))\.?\s(?P<y>(?:19|20)\d{{2}})(?!\d)"
 )
 
 

@@ -118,3 +118,65 @@ def test_missing_java_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ServiceError, match="install Java 17"):
         require_java()
+
+
+def test_extractions_keep_one_connection_to_tika(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import tika as tika_client
+
+    monkeypatch.setattr(tika_client, "_SESSIONS", {})
+    first = tika(FORMATS / "ocr" / "testOCR.jpg", ocr=False)
+    second = tika(FORMATS / "ocr" / "testOCR.jpg", ocr=False)
+    assert first.status == second.status  # type: ignore[attr-defined]
+    pools = tika_client._session().get_adapter(base_settings().tika_url).poolmanager.pools
+    # One pool, one connection: the second file went over the first file's connection.
+    assert [pools[key].num_connections for key in pools.keys()] == [1]  # noqa: SIM118 (no iteration)
+
+
+def test_a_connection_dropped_by_tika_is_tried_once_more_from_the_start(tmp_path: Path) -> None:
+    """The first connection is closed with no answer, as Tika may close a kept connection just as it is
+    reused; the file is sent again, whole, on a new one."""
+    import json
+    import threading
+
+    body = b"%PDF-1.4 de inhoud van het bestand " * 200
+    answer = json.dumps([{"X-TIKA:content": "de inhoud", "Content-Type": "application/pdf"}]).encode()
+    received: list[bytes] = []
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        for attempt in range(2):
+            connection, _ = server.accept()
+            with connection:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += connection.recv(65536)
+                head, _, rest = data.partition(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))  # fmt: skip
+                while len(rest) < length:
+                    rest += connection.recv(65536)
+                received.append(rest)
+                if attempt == 1:
+                    connection.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        + f"Content-Length: {len(answer)}\r\n\r\n".encode()
+                        + answer
+                    )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    path = tmp_path / "pv.pdf"
+    path.write_bytes(body)
+    with path.open("rb") as stream:
+        extraction = extract(
+            stream,
+            tika_url=f"http://127.0.0.1:{server.getsockname()[1]}",
+            file_name=path.name,
+            ocr=False,
+            ocr_languages="nld",
+            timeout_seconds=31,
+        )
+    thread.join(timeout=10)
+    server.close()
+    assert extraction.status == "ok" and extraction.text == "de inhoud"
+    assert received == [body, body]

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, islice
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -137,10 +137,19 @@ def write_lines(
     by a few chunks however many records come; outcomes are tallied in the records' order.
     """
     result = BulkResult()
+    chunks = _chunks(lines, chunk_size)
+    first = next(chunks, None)
+    if first is None:
+        return result
+    if len(first) < chunk_size:
+        # The whole write is one chunk (a worker's file and its children): sent from this thread, with
+        # no pool started and stopped around it.
+        _tally(_send(client, first, refresh), result)
+        return result
     pending: deque[Future[list[Outcome]]] = deque()
     with ThreadPoolExecutor(max_workers=max(1, in_flight), thread_name_prefix="bulk") as pool:
         try:
-            for chunk in _chunks(lines, chunk_size):
+            for chunk in chain([first], chunks):
                 pending.append(pool.submit(_send, client, chunk, refresh))
                 if len(pending) > in_flight:
                     _tally(pending.popleft().result(), result)
