@@ -51,11 +51,11 @@ import requests
 from celery import Celery
 from opensearchpy import OpenSearch
 from opensearchpy.helpers import streaming_bulk
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.docsets import BORN_DIGITAL, SCANNED, Document, born_digital, scanned
-from case_store.db import create_schema, make_engine, make_sessionmaker, single_read
+from case_store.db import create_schema, make_engine, make_sessionmaker, single_read, transaction
 from case_store.models import FINAL_STATES, Upload
 from enrichers.language import detect_language
 from ingest.archives import ChildLimits
@@ -379,10 +379,14 @@ class Pipeline:
         return int(self.search.count(index=index, body=query)["count"])
 
     def run(self, documents: Sequence[Document]) -> tuple[Run, list[Upload]]:
-        """Fresh index and bucket, then the timed run from the first submit until all are searchable."""
+        """Fresh index, bucket and ledger, then the timed run from the first submit until all are
+        searchable: every round's files arrive as a first upload of their content would, not as copies of
+        the last round's (which the worker would look up in the index, one request a file)."""
         reset_index(self.search, self.settings.index_prefix)
         if isinstance(self.blobs, S3BlobStore):
             empty_bucket(self.blobs)
+        with transaction(self.sessions) as session:
+            session.execute(delete(Upload))
         batch_id = f"b2-{uuid.uuid4().hex[:10]}"
         rows: list[Upload] = []
 
