@@ -223,7 +223,7 @@ _PLATE_CURRENT = re.compile(
     r"[1-9GMOQTUVWYZ](?<![A-Za-z0-9-].)(?:(?<=[1-9])[\s.-]?|(?<=[A-Z])-)[A-Z]{3}[\s.-]?\d{3}(?![A-Za-z0-9]|-\w)"
 )
 _PLATE_OLD = re.compile(
-    r"[A-Z0-9](?<![A-Za-z0-9-].)(?:(?<=[A-Z])[A-Z]{2}[.-]\d{3}|(?<=\d)\d{2}[.-][A-Z]{3})(?![A-Za-z0-9-])"
+    r"[A-Z\d](?<![A-Za-z0-9-].)(?:(?<=[A-Z])[A-Z]{2}[.-]\d{3}|(?<=\d)\d{2}[.-][A-Z]{3})(?![A-Za-z0-9-])"
 )
 # Letters that follow a number in running text far more often than they make a plate.
 _NOT_PLATE_LETTERS = frozenset(
@@ -318,9 +318,7 @@ _PV = re.compile(
     r"(?P<serial>\d{1,6})\s?/\s?(?P<year>\d{4}|\d{2})(?!\d)"
 )
 # PacOs seizure barcode: PAC, the year, a seven-digit serial (PAC20260100231).
-_BARCODE = re.compile(
-    r"[Pp](?<![A-Za-z0-9].)[Aa][Cc][\s-]?(?P<year>(?:19|20)\d{2})[\s-]?(?P<serial>\d{7})(?!\d)"
-)
+_BARCODE = re.compile(r"(?<![A-Za-z0-9])PAC[\s-]?(?P<year>(?:19|20)\d{2})[\s-]?(?P<serial>\d{7})(?!\d)", re.I)
 
 
 def pv_numbers(text: str) -> Iterator[Found]:

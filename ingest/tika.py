@@ -143,6 +143,8 @@ def headers_for(
 
 
 _SESSIONS: dict[int, requests.Session] = {}
+# A kept connection Tika has closed fails within this long of the request's start.
+STALE_CONNECTION_SECONDS = 2.0
 
 
 def _session() -> requests.Session:
@@ -176,7 +178,7 @@ def extract(
     headers["Accept"] = "application/json"
     start = stream.tell() if stream.seekable() else None
 
-    def put() -> tuple[int, bytes]:
+    def put() -> tuple[int, str]:
         return tika_module.callServer(  # type: ignore[no-any-return]
             "put",
             tika_url,
@@ -185,7 +187,6 @@ def extract(
             headers,
             False,
             httpVerbs={"put": _session().put},
-            rawResponse=True,
             requestOptions={"timeout": timeout + 30},
         )
 
@@ -194,9 +195,10 @@ def extract(
         try:
             status, body = put()
         except requests.ConnectionError:
-            # A kept connection that Tika closed just as it was reused: once more, on a new connection and
-            # from the start of the file. Tika away altogether fails again at once.
-            if start is None or time.monotonic() - started >= timeout:
+            # A kept connection that Tika closed just as it was reused fails as the file is sent: once
+            # more, on a new connection and from the start of the file. Tika away altogether fails again
+            # at once; a connection lost later, in the middle of a parse, is not sent again here.
+            if start is None or time.monotonic() - started >= STALE_CONNECTION_SECONDS:
                 raise
             stream.seek(start)
             status, body = put()

@@ -132,19 +132,23 @@ def test_extractions_keep_one_connection_to_tika(monkeypatch: pytest.MonkeyPatch
     assert [pools[key].num_connections for key in pools.keys()] == [1]  # noqa: SIM118 (no iteration)
 
 
-def test_a_connection_dropped_by_tika_is_tried_once_more_from_the_start(tmp_path: Path) -> None:
-    """The first connection is closed with no answer, as Tika may close a kept connection just as it is
-    reused; the file is sent again, whole, on a new one."""
-    import json
+def _answer(status: str, content_type: str, body: bytes) -> bytes:
+    head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+def _extract_from_server(
+    tmp_path: Path, body: bytes, answers: list[bytes | None]
+) -> tuple[object, list[bytes]]:
+    """`extract` against a small server that reads each request whole and gives the next of `answers`
+    on a connection of its own (None: closes the connection without a word)."""
     import threading
 
-    body = b"%PDF-1.4 de inhoud van het bestand " * 200
-    answer = json.dumps([{"X-TIKA:content": "de inhoud", "Content-Type": "application/pdf"}]).encode()
     received: list[bytes] = []
     server = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
-        for attempt in range(2):
+        for answer in answers:
             connection, _ = server.accept()
             with connection:
                 data = b""
@@ -156,12 +160,8 @@ def test_a_connection_dropped_by_tika_is_tried_once_more_from_the_start(tmp_path
                 while len(rest) < length:
                     rest += connection.recv(65536)
                 received.append(rest)
-                if attempt == 1:
-                    connection.sendall(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                        + f"Content-Length: {len(answer)}\r\n\r\n".encode()
-                        + answer
-                    )
+                if answer is not None:
+                    connection.sendall(answer)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -178,5 +178,30 @@ def test_a_connection_dropped_by_tika_is_tried_once_more_from_the_start(tmp_path
         )
     thread.join(timeout=10)
     server.close()
-    assert extraction.status == "ok" and extraction.text == "de inhoud"
+    return extraction, received
+
+
+def test_a_connection_dropped_by_tika_is_tried_once_more_from_the_start(tmp_path: Path) -> None:
+    """The first connection is closed with no answer, as Tika may close a kept connection just as it is
+    reused; the file is sent again, whole, on a new one."""
+    import json
+
+    body = b"%PDF-1.4 de inhoud van het bestand " * 200
+    answer = json.dumps([{"X-TIKA:content": "de inhoud", "Content-Type": "application/pdf"}]).encode()
+    extraction, received = _extract_from_server(
+        tmp_path, body, [None, _answer("200 OK", "application/json", answer)]
+    )
+    assert extraction.status == "ok" and extraction.text == "de inhoud"  # type: ignore[attr-defined]
     assert received == [body, body]
+
+
+def test_a_refusal_by_tika_is_reported_by_its_first_line_as_text(tmp_path: Path) -> None:
+    trace = "org.apache.tika.exception.TikaException: Unexpected RuntimeException from PDFParser\n\tat org.x"
+    extraction, _ = _extract_from_server(
+        tmp_path, b"%PDF-1.4", [_answer("422 Unprocessable Entity", "text/plain", trace.encode())]
+    )
+    assert extraction.status == "failed"  # type: ignore[attr-defined]
+    assert extraction.error == (  # type: ignore[attr-defined]
+        "Tika could not parse the file (HTTP 422): "
+        "org.apache.tika.exception.TikaException: Unexpected RuntimeException from PDFParser"
+    )
