@@ -355,13 +355,9 @@ class DocumentPipeline:
         log.warning("upload %s (%s) quarantined", upload_id, quarantined)
         return None
 
-    @staticmethod
-    def _paths_in(session: Session, sha256: str) -> list[str]:
-        return sorted(set(session.scalars(select(Upload.path).where(Upload.sha256 == sha256))))
-
     def _paths_of(self, sha256: str) -> list[str]:
         with self.sessions() as session:
-            return self._paths_in(session, sha256)
+            return sorted(set(session.scalars(select(Upload.path).where(Upload.sha256 == sha256))))
 
     def _indexed_already(self, record_key: str) -> bool:
         try:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import shutil
 import socket
 import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
 from ingest.blobs import BlobError, FolderBlobStore, make_blob_store
 from ingest.tika import extract
-from search_api.services.base import ProcessService, ServiceContext, ServiceError
+from search_api.services.base import ProcessService, ServiceContext, ServiceError, pid_alive
 from search_api.services.maven import require_java
 from tests.conftest import base_settings
 
@@ -112,6 +115,36 @@ def test_a_port_in_use_gives_a_one_line_error(tmp_path: Path) -> None:
             service.up()
     message = str(refused.value)
     assert "already in use" in message and "\n" not in message
+
+
+class _Sleeper(_Listener):
+    """A server of our own: it listens on its port until it is stopped."""
+
+    name = "test-sleeper"
+
+    def command(self) -> list[str]:
+        serve = f"import socket, time; s = socket.create_server(('127.0.0.1', {self.port})); time.sleep(120)"
+        return [sys.executable, "-c", serve]
+
+
+def test_a_service_started_here_leaves_no_open_handle_behind(tmp_path: Path) -> None:
+    """Tests start the services themselves when they are down: the start must not leave an open log file
+    or a running child's collected Popen behind, which warn (and fail the test, warnings being errors)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    service = _Sleeper(ServiceContext(base_settings(data_dir=tmp_path)), port)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        try:
+            service.up()
+            pid = service.pid()
+            gc.collect()
+        finally:
+            service.down()
+        gc.collect()
+    assert pid is not None and not pid_alive(pid)
+    assert not Path(f"/proc/{pid}").exists()  # stopped and reaped, not left a zombie
 
 
 def test_missing_java_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,25 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+# The servers this process started. A server outlives our interest in it, so its Popen is kept rather than
+# collected (collecting the Popen of a running child warns, and fails the test that started it); one that
+# has ended is reaped when a server is started or stopped, so it never lingers as a zombie.
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+def _reap_ended() -> None:
+    _STARTED[:] = [proc for proc in _STARTED if proc.poll() is None]
+
+
+@atexit.register
+def _leave_running() -> None:
+    """The servers go on after this process ends (that is what starting them was for): their Popens are
+    let go at exit without the warning that a running child's Popen gives."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"subprocess \d+ is still running", ResourceWarning)
+        _STARTED.clear()  # collected here, while the warnings machinery is whole, not during shutdown
 
 
 class ProcessService:
@@ -138,16 +159,19 @@ class ProcessService:
         if user and os.geteuid() == 0:
             cmd = ["runuser", "-u", user, "--", *cmd]
         env = {**os.environ, **self.environment()}
-        log = self.ctx.log_path(self.name).open("ab")
-        proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=self.cwd(),
-            env=env,
-            start_new_session=True,
-        )
+        _reap_ended()
+        # The server writes to its own copy of the log's descriptor; ours is closed once it has started.
+        with self.ctx.log_path(self.name).open("ab") as log:
+            proc = subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.cwd(),
+                env=env,
+                start_new_session=True,
+            )
+        _STARTED.append(proc)
         self.pid_file.write_text(str(proc.pid))
 
     def _wait_healthy(self) -> None:
@@ -184,6 +208,7 @@ class ProcessService:
             time.sleep(0.2)
         if pid_alive(pid):
             os.killpg(pid, signal.SIGKILL)
+        _reap_ended()
         self.pid_file.unlink(missing_ok=True)
         return f"{self.name}: stopped"
 
